@@ -1,0 +1,105 @@
+/**
+ * One question in, one understanding out: the single-turn pipeline behind `xiaoan ask`,
+ * the eval and, later, the dialog's understand step.
+ *   rules (emergency first) → retrieval → answer / clarify / out of scope
+ */
+import { composeAnswer, type Answer } from '../handlers/policy-answer.ts';
+import { text } from '../handlers/texts.ts';
+import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
+import type { Aspect } from '../knowledge-base/lexicon.ts';
+import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
+import type { ConfidenceFeatures } from '../knowledge-base/retrieval/confidence.ts';
+import { detectRuleIntent, type Emergency, type Intent } from './understand/rule-intent.ts';
+
+export const MAX_QUESTION_CHARS = 2000;
+
+/** Confidence at or above which 小安 answers with the top item. */
+export const ANSWER_AT = 0.6;
+/** Below this, and with no service term in the message, the question is out of scope. */
+export const UNKNOWN_BELOW = 0.15;
+/** Candidates offered in a clarifying question score at least this share of the top one. */
+const CLARIFY_SHARE = 0.35;
+
+export interface AskResult {
+  query: string;
+  normalized: string;
+  intent: Intent;
+  item: { id: string; name: string } | null;
+  candidates: Array<{ id: string; name: string; score: number }>;
+  aspect: Aspect;
+  confidence: number;
+  answer: Answer | null;
+  latencyMs: number;
+  emergency?: Emergency;
+  situation?: string;
+  features?: ConfidenceFeatures;
+}
+
+export class QuestionError extends Error {}
+
+const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
+
+export class Asker {
+  constructor(private readonly kb: KnowledgeBase) {}
+
+  async ask(query: string): Promise<AskResult> {
+    const started = performance.now();
+    if (typeof query !== 'string' || !query.trim()) throw new QuestionError('问题不能为空 (empty question)');
+    if (query.length > MAX_QUESTION_CHARS) {
+      throw new QuestionError(`问题太长了，请控制在 ${MAX_QUESTION_CHARS} 字以内 (question longer than ${MAX_QUESTION_CHARS} characters)`);
+    }
+    const { normalizer, lexicon } = this.kb.text;
+    const cleaned = normalizer.clean(query);
+    const r = await this.kb.retriever.retrieve(query);
+    const hasServiceTerm = this.kb.terms.mentionedIn(r.normalized);
+    const rule = detectRuleIntent(cleaned, lexicon.intents, hasServiceTerm);
+    const candidates = r.candidates.map((c) => ({ id: c.id, name: c.name, score: round(c.score) }));
+    const top = r.candidates[0];
+    const base = {
+      query,
+      normalized: r.normalized,
+      candidates,
+      aspect: r.aspect,
+      confidence: round(r.confidence),
+      features: r.features,
+    };
+    const done = (rest: Pick<AskResult, 'intent' | 'item' | 'answer'> & Partial<AskResult>): AskResult => ({
+      ...base,
+      ...rest,
+      latencyMs: round(performance.now() - started, 2),
+    });
+
+    if (rule?.intent === 'emergency') {
+      const e = rule.emergency;
+      const also = e.also.length ? text('emergency_also', { numbers: e.also.join('、') }) : '';
+      return done({ intent: 'emergency', item: null, emergency: e, answer: { text: text('emergency', { number: e.number, reason: e.reason, also }), sources: [] } });
+    }
+    if (rule?.intent === 'out_of_scope') {
+      return done({ intent: 'out_of_scope', item: null, answer: { text: text('out_of_scope', { topic: `（${rule.topic}）`, where: rule.where }), sources: [] } });
+    }
+    if (rule) return done({ intent: rule.intent, item: null, answer: { text: text(rule.intent), sources: [] } });
+
+    if (!top || (!hasServiceTerm && r.confidence < UNKNOWN_BELOW)) {
+      return done({ intent: 'out_of_scope', item: null, answer: { text: text('out_of_scope_unknown'), sources: [] } });
+    }
+    if (r.confidence >= ANSWER_AT) {
+      const guide = this.kb.index.guides.get(top.id)!;
+      const situation = detectSituation(guide, r.normalized, normalizer);
+      return done({
+        intent: 'answer',
+        item: { id: top.id, name: top.name },
+        situation: situation?.name,
+        answer: composeAnswer(guide, r.aspect, lexicon.aspects, situation),
+      });
+    }
+    const offered = r.candidates.filter((c) => c.score >= top.score * CLARIFY_SHARE);
+    return done({
+      intent: 'clarify',
+      item: null,
+      answer: {
+        text: `${text('clarify')}\n${offered.map((c, i) => `${i + 1}. ${c.name}`).join('\n')}`,
+        sources: [],
+      },
+    });
+  }
+}

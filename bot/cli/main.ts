@@ -1,0 +1,200 @@
+/**
+ * `xiaoan`: the command line for editors, developers and CI.
+ *   kb validate | kb build | kb export · ask · eval · serve · bench
+ */
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import os from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { Asker, type AskResult } from '../ask.ts';
+import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
+import { readGuideSet } from '../../knowledge-base/guide-set.ts';
+import { chunkGuides } from '../../knowledge-base/chunks.ts';
+import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
+import { loadTextPipeline } from '../../knowledge-base/text-pipeline.ts';
+import { formatProblem, validateGuideSet } from '../../knowledge-base/validate.ts';
+import { openDatabase, type Database } from '../store/database.ts';
+import { publishKbVersion } from '../store/kb-versions.ts';
+import { logQuestion } from '../store/question-log.ts';
+import { progressBar } from './progress.ts';
+
+class UsageError extends Error {}
+
+function config(): Config {
+  return loadConfig();
+}
+
+async function withDatabase<T>(c: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(c);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Public JSON shape of `ask --json` (internal features left out). */
+function publicResult(r: AskResult) {
+  return {
+    query: r.query,
+    normalized: r.normalized,
+    intent: r.intent,
+    item: r.item,
+    candidates: r.candidates,
+    aspect: r.aspect,
+    confidence: r.confidence,
+    answer: r.answer,
+    latencyMs: r.latencyMs,
+    ...(r.emergency ? { emergency: r.emergency } : {}),
+    ...(r.situation ? { situation: r.situation } : {}),
+  };
+}
+
+const program = new Command('xiaoan').description('小安：公安政务服务智能客服').showHelpAfterError();
+const kb = program.command('kb').description('knowledge base: validate, build, export');
+
+kb.command('validate')
+  .description('check every guide against the catalogue and the format rules')
+  .action(() => {
+    const c = config();
+    const set = readGuideSet(c.guidesDir);
+    const text = loadTextPipeline(c.lexiconDir);
+    const problems = validateGuideSet(set, loadCatalogue(c.cataloguePath), text.normalizer);
+    for (const p of problems) console.error(formatProblem(p));
+    const questions = set.guides.reduce((n, g) => n + g.questions.length, 0);
+    if (problems.length) {
+      console.error(`\n${problems.length} problem(s) in ${new Set(problems.map((p) => p.file)).size} file(s).`);
+      process.exitCode = 1;
+    } else {
+      console.log(`OK: ${set.guides.length} guides, ${questions} 相似问, ${set.guides.filter((g) => g.situations.length).length} with 情形.`);
+    }
+  });
+
+kb.command('build')
+  .description('build the index (reused when unchanged) and publish it as the current version')
+  .option('--by <name>', 'who publishes', process.env.USER || os.userInfo().username || 'cli')
+  .action(async (o: { by: string }) => {
+    const c = config();
+    const bar = progressBar('建立索引');
+    const started = performance.now();
+    const base = await openKnowledgeBase(c, bar.update).finally(bar.stop);
+    const ms = Math.round(performance.now() - started);
+    await withDatabase(c, async (db) => {
+      const { version, changed } = await publishKbVersion(db, base.index.meta, o.by);
+      console.log(
+        `${base.built ? `built in ${base.index.meta.buildMs} ms` : `reused the saved index (${ms} ms)`}: ` +
+          `${base.index.meta.itemCount} items, ${base.index.meta.chunkCount} chunks, embeddings ${base.index.meta.embeddings}.`,
+      );
+      console.log(
+        changed
+          ? `published version ${version.id} (${version.checksum.slice(0, 12)}) by ${version.publishedBy}.`
+          : `version ${version.id} (${version.checksum.slice(0, 12)}) is already current.`,
+      );
+    });
+  });
+
+kb.command('export')
+  .description('every indexed chunk as JSON lines: {itemId, itemName, category, section, text}')
+  .option('--format <format>', 'output format (jsonl)', 'jsonl')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (o: { format: string; out?: string }) => {
+    if (o.format !== 'jsonl') throw new UsageError(`unknown --format "${o.format}": only jsonl is supported`);
+    const c = config();
+    const set = readGuideSet(c.guidesDir);
+    const out = o.out ? createWriteStream(o.out) : process.stdout;
+    for (const ch of chunkGuides(set.guides)) {
+      const row = { itemId: ch.itemId, itemName: ch.itemName, category: ch.category, section: ch.section, text: ch.text };
+      out.write(`${JSON.stringify(ch.situation ? { ...row, situation: ch.situation } : row)}\n`);
+    }
+    if (o.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
+  });
+
+program
+  .command('ask')
+  .description('ask one question, or a file of questions (one a line)')
+  .argument('[question...]', 'the question')
+  .option('--json', 'print JSON (one object a line with --batch)')
+  .option('--batch <file>', 'read questions from a file, one a line ("-" for stdin)')
+  .option('--no-log', 'do not record the questions in the question log')
+  .action(async (words: string[], o: { json?: boolean; batch?: string; log: boolean }) => {
+    const question = words.join(' ').trim();
+    if (!o.batch && !question) throw new UsageError('give a question, e.g. xiaoan ask "身份证丢了怎么办", or --batch FILE');
+    if (o.batch && question) throw new UsageError('give either a question or --batch FILE, not both');
+    if (o.batch && o.batch !== '-' && !existsSync(o.batch)) throw new UsageError(`--batch: no such file: ${o.batch}`);
+    const c = config();
+    const base = await openKnowledgeBase(c);
+    const asker = new Asker(base);
+    const db = o.log ? await openDatabase(c) : null;
+    const print = (r: AskResult) => {
+      if (o.json) console.log(JSON.stringify(publicResult(r)));
+      else {
+        console.log(`[${r.intent}${r.item ? ` ${r.item.id} ${r.item.name}` : ''}] aspect=${r.aspect} confidence=${r.confidence}`);
+        if (r.answer) console.log(r.answer.text);
+        console.log('');
+      }
+    };
+    try {
+      if (!o.batch) {
+        const r = await asker.ask(question);
+        if (db) await logQuestion(db, 'cli', r, base.index.meta.checksum);
+        print(r);
+        return;
+      }
+      const input = o.batch === '-' ? process.stdin : createReadStream(o.batch);
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        if (!line.trim()) {
+          // Keep output aligned with input: an empty line gets an error object.
+          if (o.json) console.log(JSON.stringify({ query: line, error: 'empty question' }));
+          continue;
+        }
+        try {
+          const r = await asker.ask(line);
+          if (db) await logQuestion(db, 'cli', r, base.index.meta.checksum);
+          print(r);
+        } catch (e) {
+          if (o.json) console.log(JSON.stringify({ query: line, error: (e as Error).message }));
+          else console.error(`${line}: ${(e as Error).message}`);
+        }
+      }
+    } finally {
+      await db?.close();
+    }
+  });
+
+program
+  .command('eval')
+  .description('measure retrieval and intent accuracy on the labelled sets in eval/datasets')
+  .option('--dataset <files...>', 'JSONL files to evaluate (default: every file in eval/datasets)')
+  .option('--fit', 'fit the confidence calibration on the dev set first and save it')
+  .option('--out <dir>', 'where to write the reports', 'eval/reports')
+  .action(async (o: { dataset?: string[]; fit?: boolean; out: string }) => {
+    const { runEvalCommand } = await import('../../eval/run-eval.ts');
+    process.exitCode = await runEvalCommand(config(), o);
+  });
+
+program
+  .command('serve')
+  .description('start 小安 on PORT (default 3000)')
+  .action(async () => {
+    const { startServer } = await import('../server/start.ts');
+    await startServer(config());
+  });
+
+program
+  .command('bench')
+  .description('measure index build time and question latency')
+  .action(async () => {
+    const { runBench } = await import('../../eval/bench.ts');
+    await runBench(config());
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ConfigError || e instanceof UsageError || e instanceof InvalidArgumentError) {
+    console.error(`xiaoan: ${e.message}`);
+    process.exit(2);
+  }
+  console.error(`xiaoan: ${(e as Error).message ?? e}`);
+  if (process.env.LOG_LEVEL === 'debug') console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+/**
+ * All configuration, read from the environment and validated in one place.
+ * Every bad value stops start-up with a message that names the variable and the fix.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const optionalUrl = (name: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), {
+      message: `${name} must be an http(s) URL, e.g. http://127.0.0.1:8000/v1`,
+    });
+
+const schema = z
+  .object({
+    PORT: z.coerce
+      .number({ message: 'PORT must be a number' })
+      .int('PORT must be a whole number')
+      .min(0, 'PORT must be between 0 and 65535')
+      .max(65535, 'PORT must be between 0 and 65535')
+      .default(3000),
+    DATA_DIR: z.string().trim().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) => (v ? v : undefined))
+      .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+        message: 'DATABASE_URL must start with postgres:// or postgresql://',
+      }),
+    GUIDES_DIR: z.string().trim().min(1).optional(),
+    EMBEDDINGS_BASE_URL: optionalUrl('EMBEDDINGS_BASE_URL'),
+    EMBEDDINGS_MODEL: z.string().trim().optional(),
+    EMBEDDINGS_API_KEY: z.string().trim().optional(),
+    EMBEDDINGS_DIMENSIONS: z.coerce
+      .number({ message: 'EMBEDDINGS_DIMENSIONS must be a number' })
+      .int()
+      .positive('EMBEDDINGS_DIMENSIONS must be positive')
+      .optional(),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
+      message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
+    }).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.EMBEDDINGS_BASE_URL && !c.EMBEDDINGS_MODEL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMBEDDINGS_MODEL'],
+        message: 'EMBEDDINGS_MODEL is required when EMBEDDINGS_BASE_URL is set (e.g. bge-m3)',
+      });
+    }
+  });
+
+export interface Config {
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  guidesDir: string;
+  lexiconDir: string;
+  cataloguePath: string;
+  embeddings:
+    | { kind: 'hashed' }
+    | { kind: 'openai'; baseURL: string; model: string; apiKey?: string; dimensions?: number };
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`配置有误 (configuration error):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates configuration; throws ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`),
+    );
+  }
+  const c = parsed.data;
+  const kb = path.join(PROJECT_ROOT, 'knowledge-base');
+  return {
+    port: c.PORT,
+    dataDir: path.resolve(c.DATA_DIR),
+    databaseUrl: c.DATABASE_URL,
+    guidesDir: c.GUIDES_DIR ? path.resolve(c.GUIDES_DIR) : path.join(kb, 'guides'),
+    lexiconDir: path.join(kb, 'lexicon'),
+    cataloguePath: path.join(kb, 'catalogue.tsv'),
+    embeddings: c.EMBEDDINGS_BASE_URL
+      ? {
+          kind: 'openai',
+          baseURL: c.EMBEDDINGS_BASE_URL,
+          model: c.EMBEDDINGS_MODEL!,
+          apiKey: c.EMBEDDINGS_API_KEY || undefined,
+          dimensions: c.EMBEDDINGS_DIMENSIONS,
+        }
+      : { kind: 'hashed' },
+    logLevel: c.LOG_LEVEL,
+  };
+}

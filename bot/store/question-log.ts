@@ -1,0 +1,46 @@
+/** The question log: what was asked and how 小安 understood it, for eval and analytics. */
+import type { AskResult } from '../ask.ts';
+import { maskPersonalNumbers } from '../privacy.ts';
+import type { Database } from './database.ts';
+
+export interface LoggedQuestion {
+  id: number;
+  channel: string;
+  text: string;
+  normalized: string;
+  intent: string;
+  itemId: string | null;
+  candidates: Array<{ id: string; score: number }>;
+  aspect: string | null;
+  confidence: number | null;
+  latencyMs: number;
+}
+
+export async function logQuestion(db: Database, channel: string, r: AskResult, kbChecksum?: string): Promise<void> {
+  await db.query(
+    `INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      channel,
+      maskPersonalNumbers(r.query),
+      maskPersonalNumbers(r.normalized),
+      r.intent,
+      r.item?.id ?? null,
+      JSON.stringify(r.candidates.map((c) => ({ id: c.id, score: c.score }))),
+      r.aspect,
+      r.confidence,
+      r.latencyMs,
+      kbChecksum ?? null,
+    ],
+  );
+}
+
+export async function recentQuestions(db: Database, limit = 50): Promise<LoggedQuestion[]> {
+  const { rows } = await db.query<LoggedQuestion>(
+    `SELECT id, channel, text, normalized, intent, item_id AS "itemId", candidates, aspect, confidence,
+            latency_ms AS "latencyMs"
+     FROM question_log ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}

@@ -1,0 +1,47 @@
+/**
+ * Intents decided by rules before retrieval: emergencies first (recall over precision),
+ * then 转人工, progress queries, complaints and reports, greetings, and topics outside
+ * public security. Rules are data in knowledge-base/lexicon/intents.yaml.
+ */
+import type { IntentRules } from '../../knowledge-base/lexicon.ts';
+
+export type Intent = 'answer' | 'clarify' | 'emergency' | 'out_of_scope' | 'handoff' | 'case' | 'progress' | 'greeting';
+
+export interface Emergency {
+  number: string;
+  also: string[];
+  reason: string;
+}
+
+export type RuleIntent =
+  | { intent: 'emergency'; emergency: Emergency }
+  | { intent: 'out_of_scope'; topic: string; where: string }
+  | { intent: 'handoff' | 'case' | 'progress' | 'greeting' };
+
+export function detectEmergency(cleaned: string, rules: IntentRules): Emergency | null {
+  for (const r of rules.emergency) {
+    if (r.patterns.some((p) => p.test(cleaned))) return { number: r.number, also: r.also, reason: r.reason };
+  }
+  return null;
+}
+
+/**
+ * @param cleaned the message after character cleaning only (no synonym rewriting, which
+ *   would hide words like 被偷 or 丢了 that the rules need)
+ * @param hasServiceTerm whether the message names a public-security service term; a
+ *   scope keyword then does not make it out of scope (结婚了户口怎么迁 is ours).
+ */
+export function detectRuleIntent(cleaned: string, rules: IntentRules, hasServiceTerm: boolean): RuleIntent | null {
+  const emergency = detectEmergency(cleaned, rules);
+  if (emergency) return { intent: 'emergency', emergency };
+  if (rules.handoff.some((p) => p.test(cleaned))) return { intent: 'handoff' };
+  if (rules.progress.some((p) => p.test(cleaned))) return { intent: 'progress' };
+  if (rules.case.some((p) => p.test(cleaned))) return { intent: 'case' };
+  if (rules.greeting.some((p) => p.test(cleaned))) return { intent: 'greeting' };
+  if (!hasServiceTerm) {
+    for (const s of rules.outOfScope) {
+      if (s.patterns.some((p) => cleaned.includes(p.toLowerCase()))) return { intent: 'out_of_scope', topic: s.topic, where: s.where };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,127 @@
+/**
+ * The service lexicon, read from the editable files in knowledge-base/lexicon/:
+ * colloquial→official synonyms, the jieba user dictionary, stop words, aspect and intent rules.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+export interface AspectRule {
+  key: Aspect;
+  label: string;
+  section: string;
+  patterns: RegExp[];
+}
+export const ASPECTS = ['materials', 'fees', 'time', 'place', 'conditions', 'process', 'online'] as const;
+export type Aspect = (typeof ASPECTS)[number] | 'general';
+
+export interface EmergencyRule {
+  number: string;
+  reason: string;
+  also: string[];
+  patterns: RegExp[];
+}
+export interface ScopeRule {
+  topic: string;
+  where: string;
+  patterns: string[];
+}
+export interface IntentRules {
+  emergency: EmergencyRule[];
+  handoff: RegExp[];
+  case: RegExp[];
+  progress: RegExp[];
+  greeting: RegExp[];
+  outOfScope: ScopeRule[];
+}
+
+export interface Lexicon {
+  synonyms: Array<[from: string, to: string]>;
+  userDict: string;
+  stopwords: Set<string>;
+  /** Words common in item names that do not by themselves mark a public-security matter. */
+  genericWords: Set<string>;
+  aspects: AspectRule[];
+  intents: IntentRules;
+  /** Raw bytes of every lexicon file, for the index checksum. */
+  files: Array<{ name: string; text: string }>;
+}
+
+class LexiconError extends Error {}
+
+function compile(file: string, where: string, source: unknown): RegExp {
+  try {
+    return new RegExp(String(source), 'i');
+  } catch (e) {
+    throw new LexiconError(`${file}: ${where}: invalid pattern "${String(source)}": ${(e as Error).message}`);
+  }
+}
+
+export function loadLexicon(dir: string): Lexicon {
+  const read = (name: string) => readFileSync(path.join(dir, name), 'utf8');
+  const files = ['synonyms.tsv', 'userdict.txt', 'stopwords.txt', 'generic-words.txt', 'aspects.yaml', 'intents.yaml'].map((name) => ({
+    name,
+    text: read(name),
+  }));
+  const text = (name: string) => files.find((f) => f.name === name)!.text;
+
+  const synonyms: Array<[string, string]> = [];
+  text('synonyms.tsv')
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      if (!line.trim() || line.startsWith('#')) return;
+      const [from, to] = line.split('\t');
+      if (!from?.trim() || !to?.trim()) {
+        throw new LexiconError(`synonyms.tsv:${i + 1}: expected "口语<TAB>规范说法", got "${line}"`);
+      }
+      synonyms.push([from.trim().toLowerCase(), to.trim()]);
+    });
+
+  const wordList = (name: string) =>
+    new Set(
+      text(name)
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#')),
+    );
+  const stopwords = wordList('stopwords.txt');
+  const genericWords = wordList('generic-words.txt');
+
+  const aspectsRaw = parse(text('aspects.yaml')) as Record<string, { label: string; section: string; patterns: string[] }>;
+  const aspects: AspectRule[] = Object.entries(aspectsRaw).map(([key, v]) => {
+    if (!(ASPECTS as readonly string[]).includes(key)) {
+      throw new LexiconError(`aspects.yaml: unknown aspect "${key}" (known: ${ASPECTS.join(', ')})`);
+    }
+    return {
+      key: key as Aspect,
+      label: v.label,
+      section: v.section,
+      patterns: (v.patterns ?? []).map((p, i) => compile('aspects.yaml', `${key}[${i}]`, p)),
+    };
+  });
+
+  const raw = parse(text('intents.yaml')) as {
+    emergency: Array<{ number: string; reason: string; also?: string[]; patterns: string[] }>;
+    handoff: string[];
+    case: string[];
+    progress: string[];
+    greeting: string[];
+    out_of_scope: ScopeRule[];
+  };
+  const list = (key: string, ps: string[] | undefined) => (ps ?? []).map((p, i) => compile('intents.yaml', `${key}[${i}]`, p));
+  const intents: IntentRules = {
+    emergency: raw.emergency.map((e, i) => ({
+      number: String(e.number),
+      reason: e.reason,
+      also: (e.also ?? []).map(String),
+      patterns: list(`emergency[${i}]`, e.patterns),
+    })),
+    handoff: list('handoff', raw.handoff),
+    case: list('case', raw.case),
+    progress: list('progress', raw.progress),
+    greeting: list('greeting', raw.greeting),
+    outOfScope: raw.out_of_scope.map((s) => ({ ...s, patterns: s.patterns.map(String) })),
+  };
+
+  return { synonyms, userDict: text('userdict.txt'), stopwords, genericWords, aspects, intents, files };
+}

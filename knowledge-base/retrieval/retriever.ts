@@ -1,0 +1,157 @@
+/**
+ * Question → items, read top-down as stages:
+ *   1. normalise and detect the aspect asked
+ *   2. recall: BM25 over jieba tokens and dense vectors, in parallel
+ *   3. fuse the two chunk lists by weighted reciprocal rank
+ *   4. aggregate chunks to items (相似问 and names weigh most)
+ *   5. confidence from calibrated features
+ */
+import type { Aspect } from '../lexicon.ts';
+import type { Chunk, ChunkKind } from '../chunks.ts';
+import type { KnowledgeIndex } from '../knowledge-index.ts';
+import type { TextPipeline } from '../text-pipeline.ts';
+import { detectAspect, stripAspectWords } from './aspect.ts';
+import { confidence, type Calibration, type ConfidenceFeatures } from './confidence.ts';
+import { reciprocalRankFusion } from './fusion.ts';
+
+export interface ChunkHit {
+  chunk: Chunk;
+  rrf: number;
+  bm25?: { rank: number; score: number };
+  dense?: { rank: number; score: number };
+}
+
+export interface ItemCandidate {
+  id: string;
+  name: string;
+  category: string;
+  /** Fused item score scaled to 0–1 (1 = first in both retrievers on every counted chunk). */
+  score: number;
+  evidence: ChunkHit[];
+}
+
+export interface Retrieval {
+  normalized: string;
+  aspect: Aspect;
+  candidates: ItemCandidate[];
+  confidence: number;
+  features: ConfidenceFeatures;
+}
+
+const RECALL = 60;
+const RRF_K = 60;
+const KIND_WEIGHT: Record<ChunkKind, number> = { question: 1, title: 1, situation: 0.6, section: 0.5 };
+const DECAY = [1, 0.5, 0.25];
+const MAX_ITEM_SCORE = (2 / (RRF_K + 1)) * DECAY.reduce((a, b) => a + b, 0);
+
+export class Retriever {
+  private readonly chunkTokens = new Map<number, Set<string>>();
+
+  constructor(
+    private readonly index: KnowledgeIndex,
+    private readonly text: TextPipeline,
+    private readonly calibration: Calibration,
+    private readonly weights = { bm25: 1, dense: 1 },
+  ) {
+    // hnswlib's default ef (10) is below our recall depth; raise it for exact-enough results.
+    index.vectors.index.setEf(RECALL * 2);
+  }
+
+  async retrieve(query: string, limit = 5): Promise<Retrieval> {
+    // 1. normalise; the aspect words are kept for the aspect, dropped for finding the item.
+    const normalized = this.text.normalizer.normalize(query);
+    const aspect = detectAspect(normalized, this.text.lexicon.aspects);
+    const itemText = stripAspectWords(normalized, this.text.lexicon.aspects);
+
+    // 2. recall from both retrievers.
+    const tokens = this.text.tokenizer.tokens(itemText);
+    const [bm25Hits, denseHits] = await Promise.all([
+      Promise.resolve(this.index.bm25.search(tokens, RECALL)),
+      this.denseSearch(itemText),
+    ]);
+
+    // 3. fuse.
+    const fused = reciprocalRankFusion(
+      [
+        { source: 'bm25', weight: this.weights.bm25, hits: bm25Hits.map((h) => ({ key: h.doc, score: h.score })) },
+        { source: 'dense', weight: this.weights.dense, hits: denseHits },
+      ],
+      RRF_K,
+    );
+
+    // 4. aggregate chunk hits to items.
+    const byItem = new Map<string, ChunkHit[]>();
+    for (const f of fused) {
+      const chunk = this.index.chunks[f.key]!;
+      const hit: ChunkHit = { chunk, rrf: f.rrf * KIND_WEIGHT[chunk.kind], bm25: f.sources.bm25, dense: f.sources.dense };
+      const list = byItem.get(chunk.itemId);
+      if (list) list.push(hit);
+      else byItem.set(chunk.itemId, [hit]);
+    }
+    const items: ItemCandidate[] = [...byItem].map(([id, hits]) => {
+      hits.sort((a, b) => b.rrf - a.rrf);
+      const score = hits.slice(0, DECAY.length).reduce((s, h, i) => s + h.rrf * DECAY[i]!, 0) / MAX_ITEM_SCORE;
+      const g = this.index.guides.get(id)!;
+      return { id, name: g.name, category: g.category, score, evidence: hits };
+    });
+    items.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+
+    // 5. confidence.
+    const features = this.features(items, tokens, bm25Hits[0]?.doc, denseHits[0]?.key);
+    return {
+      normalized,
+      aspect,
+      candidates: items.slice(0, limit),
+      confidence: items.length ? confidence(features, this.calibration) : 0,
+      features,
+    };
+  }
+
+  private async denseSearch(text: string): Promise<Array<{ key: number; score: number }>> {
+    const vec = await this.index.embeddings.embedQuery(text);
+    const res = await this.index.vectors.similaritySearchVectorWithScore(vec, RECALL);
+    // HNSWLib reports cosine distance (lower is better); keep similarity.
+    return res.map(([doc, distance]) => ({ key: doc.metadata.chunk as number, score: 1 - distance }));
+  }
+
+  private features(items: ItemCandidate[], tokens: string[], bm25Top?: number, denseTop?: number): ConfidenceFeatures {
+    const [first, second] = items;
+    if (!first) return { top: 0, margin: 0, questionSim: 0, anySim: 0, agree: 0, coverage: 0 };
+    const sims = first.evidence.filter((h) => h.dense);
+    const questionSim = Math.max(0, ...sims.filter((h) => h.chunk.kind === 'question' || h.chunk.kind === 'title').map((h) => h.dense!.score));
+    const anySim = Math.max(0, ...sims.map((h) => h.dense!.score));
+    const chunks = this.index.chunks;
+    const agree = bm25Top !== undefined && denseTop !== undefined && chunks[bm25Top]!.itemId === first.id && chunks[denseTop]!.itemId === first.id ? 1 : 0;
+    const bestBm25 = first.evidence.filter((h) => h.bm25).sort((a, b) => b.bm25!.score - a.bm25!.score)[0];
+    let coverage = 0;
+    if (bestBm25 && tokens.length) {
+      const have = this.tokensOf(bestBm25.chunk);
+      let total = 0;
+      let found = 0;
+      for (const t of new Set(tokens)) {
+        const idf = this.index.bm25.idf(t);
+        total += idf;
+        if (have.has(t)) found += idf;
+      }
+      coverage = total ? found / total : 0;
+    }
+    return {
+      top: first.score,
+      margin: second ? 1 - second.score / first.score : 1,
+      questionSim,
+      anySim,
+      agree,
+      coverage,
+    };
+  }
+
+  private tokensOf(chunk: Chunk): Set<string> {
+    let s = this.chunkTokens.get(chunk.id);
+    if (!s) {
+      const { normalizer, tokenizer } = this.text;
+      s = new Set(tokenizer.tokens(normalizer.normalize(`${chunk.itemName} ${chunk.text}`)));
+      this.chunkTokens.set(chunk.id, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The vocabulary that marks a message as being about a public-security service: words of
+ * item names and aliases, the user dictionary and the lexicon's official terms, minus
+ * generic words such as 办理 or 登记 that other departments use too.
+ */
+import type { Guide } from './guide.ts';
+import type { TextPipeline } from './text-pipeline.ts';
+
+export class ServiceTerms {
+  private readonly terms = new Set<string>();
+
+  constructor(guides: Guide[], private readonly text: TextPipeline) {
+    const { lexicon, normalizer, tokenizer } = text;
+    const add = (t: string) => {
+      if (t.length >= 2 && !lexicon.genericWords.has(t) && !lexicon.stopwords.has(t)) this.terms.add(t);
+    };
+    for (const g of guides) {
+      for (const name of [g.name, ...g.aliases]) for (const t of tokenizer.words(normalizer.normalize(name))) add(t);
+    }
+    for (const line of lexicon.userDict.split('\n')) add(line.split(' ')[0]!.trim());
+    for (const [, to] of lexicon.synonyms) for (const t of tokenizer.words(to)) add(t);
+  }
+
+  /** True when the normalised message contains at least one service term. */
+  mentionedIn(normalized: string): boolean {
+    return this.text.tokenizer.tokens(normalized).some((t) => this.terms.has(t));
+  }
+
+  get size(): number {
+    return this.terms.size;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `xiaoan kb validate`: the guide set against the catalogue and the format rules.
+ * Every problem names the file, the line and the fix.
+ */
+import path from 'node:path';
+import type { CatalogueItem } from './catalogue.ts';
+import type { Problem } from './guide.ts';
+import type { GuideSet } from './guide-set.ts';
+import type { Normalizer } from './text/normalize.ts';
+
+export const MIN_QUESTIONS = 8;
+
+export function validateGuideSet(set: GuideSet, catalogue: CatalogueItem[], normalizer: Normalizer): Problem[] {
+  const problems: Problem[] = [];
+  const byId = new Map(catalogue.map((c) => [c.id, c]));
+  const seenIds = new Map<string, string>();
+  const seenQuestions = new Map<string, { file: string; line: number; id: string }>();
+
+  for (const f of set.files) {
+    problems.push(...f.parsed.problems);
+    const g = f.parsed.guide;
+    if (!g) continue;
+    const line = (key: string) => f.parsed.lines.key[key] ?? 2;
+    const p = (l: number, message: string, fix: string) => problems.push({ file: f.file, line: l, message, fix });
+    if (!g.id) continue;
+
+    const expectedName = `${g.id}.md`;
+    if (path.basename(f.file) !== expectedName) {
+      p(line('id'), `file name does not match id "${g.id}"`, `rename the file to ${expectedName}`);
+    }
+    const cat = byId.get(g.id);
+    if (!cat) {
+      p(line('id'), `unknown id "${g.id}": not in the catalogue`, 'use an id from knowledge-base/catalogue.tsv, or remove this file');
+    } else {
+      for (const key of ['name', 'category', 'department'] as const) {
+        if (g[key] && g[key] !== cat[key]) {
+          p(line(key), `${key} "${g[key]}" differs from the catalogue`, `write "${key}: ${cat[key]}"`);
+        }
+      }
+    }
+    const other = seenIds.get(g.id);
+    if (other) p(line('id'), `id "${g.id}" is also used by ${other}`, 'each item has exactly one guide: merge or remove one');
+    seenIds.set(g.id, f.file);
+
+    if (g.questions.length < MIN_QUESTIONS) {
+      p(line('questions'), `only ${g.questions.length} 相似问 (at least ${MIN_QUESTIONS} needed)`, `add ${MIN_QUESTIONS - g.questions.length} more questions as citizens would type them`);
+    }
+    g.questions.forEach((q, i) => {
+      const key = normalizer.normalize(q).replace(/[\s\p{P}]/gu, '');
+      const ql = f.parsed.lines.questions[i] ?? line('questions');
+      const prev = seenQuestions.get(key);
+      if (prev) {
+        const where = prev.id === g.id ? 'earlier in this file' : `under ${prev.id} (${prev.file}:${prev.line})`;
+        p(ql, `相似问 "${q}" duplicates one ${where}`, prev.id === g.id ? 'remove the repeat' : 'keep it under the one item it belongs to, and reword or remove the other');
+      } else {
+        seenQuestions.set(key, { file: f.file, line: ql, id: g.id });
+      }
+    });
+    const situationNames = new Set<string>();
+    for (const s of g.situations) {
+      if (situationNames.has(s.name)) p(line('situations'), `情形 "${s.name}" appears twice`, 'give each 情形 its own name');
+      situationNames.add(s.name);
+    }
+  }
+
+  for (const c of catalogue) {
+    if (!seenIds.has(c.id)) {
+      problems.push({
+        file: path.join(set.dir, `${c.id}.md`),
+        line: 1,
+        message: `no guide for catalogue item ${c.id} ${c.name}`,
+        fix: `create ${c.id}.md (see knowledge-base/guides/README.md for the format)`,
+      });
+    }
+  }
+  return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+}
+
+export function formatProblem(p: Problem, cwd = process.cwd()): string {
+  return `${path.relative(cwd, p.file)}:${p.line}: ${p.message}\n    fix: ${p.fix}`;
+}
