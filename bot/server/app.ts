@@ -1,0 +1,62 @@
+/**
+ * The HTTP surface. For now: health, readiness and POST /api/ask (one question, no
+ * dialog context). The dialog engine and the web chat come on top of this.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Asker, MAX_QUESTION_CHARS, QuestionError } from '../ask.ts';
+import type { Database } from '../store/database.ts';
+import { logQuestion } from '../store/question-log.ts';
+import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
+
+export interface AppDeps {
+  kb: KnowledgeBase;
+  db: Database;
+  isShuttingDown: () => boolean;
+}
+
+export function createApp({ kb, db, isShuttingDown }: AppDeps): express.Express {
+  const app = express();
+  const asker = new Asker(kb);
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '32kb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (isShuttingDown()) return void res.status(503).json({ ready: false, reason: 'shutting down' });
+    try {
+      await db.query('SELECT 1');
+      res.json({ ready: true, kb: { checksum: kb.index.meta.checksum.slice(0, 12), items: kb.index.meta.itemCount } });
+    } catch {
+      res.status(503).json({ ready: false, reason: 'database unavailable' });
+    }
+  });
+
+  app.post('/api/ask', async (req, res) => {
+    const text = (req.body as { text?: unknown } | undefined)?.text;
+    if (typeof text !== 'string' || !text.trim()) {
+      return void res.status(400).json({ error: '请提供问题内容 (body must be JSON with a non-empty "text")' });
+    }
+    if (text.length > MAX_QUESTION_CHARS) {
+      return void res.status(400).json({ error: `问题太长了，请控制在 ${MAX_QUESTION_CHARS} 字以内` });
+    }
+    const r = await asker.ask(text);
+    await logQuestion(db, 'api', r, kb.index.meta.checksum);
+    const { features: _f, ...pub } = r;
+    res.json(pub);
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  // Bad JSON and every other error: a clear message, never a stack trace, never a crash.
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === 'entity.parse.failed') return void res.status(400).json({ error: '请求体不是有效的 JSON (malformed JSON)' });
+    if (err.type === 'entity.too.large') return void res.status(413).json({ error: '请求体过大 (request body too large)' });
+    if (err instanceof QuestionError) return void res.status(400).json({ error: err.message });
+    console.error('request failed:', err.message);
+    res.status(500).json({ error: '服务暂时不可用，请稍后再试' });
+  });
+  return app;
+}

@@ -1,0 +1,60 @@
+/** `npm start`: open the store and the knowledge base, serve HTTP, shut down cleanly. */
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.ts';
+import { openDatabase } from '../store/database.ts';
+import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
+import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
+import { createApp } from './app.ts';
+
+export interface RunningServer {
+  port: number;
+  close: () => Promise<void>;
+}
+
+export async function startServer(config: Config, o: { handleSignals?: boolean; quiet?: boolean } = {}): Promise<RunningServer> {
+  const log = (m: string) => !o.quiet && config.logLevel !== 'silent' && console.log(m);
+  const db = await openDatabase(config);
+  let kb;
+  try {
+    kb = await openKnowledgeBase(config);
+    const current = await currentKbVersion(db);
+    if (current?.checksum !== kb.index.meta.checksum) await publishKbVersion(db, kb.index.meta, 'startup');
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  log(`知识库：${kb.index.meta.itemCount} 个事项，${kb.built ? `新建索引 ${kb.index.meta.buildMs} ms` : '复用已有索引'}`);
+
+  let shuttingDown = false;
+  const app = createApp({ kb, db, isShuttingDown: () => shuttingDown });
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  log(`小安已启动：http://localhost:${port}/ （健康检查 /healthz，提问 POST /api/ask）`);
+
+  const close = async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    // Stop accepting, let requests in flight finish, then close the database.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await db.close();
+  };
+  if (o.handleSignals !== false) {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        log(`收到 ${sig}，正在停止…`);
+        close().then(
+          () => process.exit(0),
+          (e: Error) => {
+            console.error(e.message);
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { port, close };
+}
