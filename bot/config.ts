@@ -47,16 +47,16 @@ const schema = z
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
       message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
     }).default('info'),
-  })
-  .superRefine((c, ctx) => {
-    if (c.EMBEDDINGS_BASE_URL && !c.EMBEDDINGS_MODEL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['EMBEDDINGS_MODEL'],
-        message: 'EMBEDDINGS_MODEL is required when EMBEDDINGS_BASE_URL is set (e.g. bge-m3)',
-      });
-    }
   });
+
+/** Rules across variables, checked on the raw environment so they report alongside the rest. */
+function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (env.EMBEDDINGS_BASE_URL?.trim() && !env.EMBEDDINGS_MODEL?.trim()) {
+    problems.push('EMBEDDINGS_MODEL: EMBEDDINGS_MODEL is required when EMBEDDINGS_BASE_URL is set (e.g. bge-m3)');
+  }
+  return problems;
+}
 
 export interface Config {
   port: number;
@@ -81,11 +81,11 @@ export class ConfigError extends Error {
 /** Reads and validates configuration; throws ConfigError listing every bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`),
-    );
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)),
+    ...crossFieldProblems(env),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const c = parsed.data;
   const kb = path.join(PROJECT_ROOT, 'knowledge-base');
   return {

@@ -1,21 +1,17 @@
 /** Which aspect of an item the question asks about, from the lexicon's aspect rules. */
 import type { Aspect, AspectRule } from '../lexicon.ts';
 
+/** On a tie, the more specific aspect wins: "网上能办吗" asks about online, not conditions. */
+const PRIORITY: Aspect[] = ['fees', 'materials', 'time', 'online', 'place', 'process', 'conditions'];
+
 export function detectAspect(normalized: string, rules: AspectRule[]): Aspect {
-  let best: { key: Aspect; hits: number; at: number } | null = null;
+  let best: { key: Aspect; hits: number } | null = null;
   for (const rule of rules) {
-    let hits = 0;
-    let at = Infinity;
-    for (const p of rule.patterns) {
-      const m = p.exec(normalized);
-      if (m) {
-        hits++;
-        at = Math.min(at, m.index);
-      }
+    const hits = rule.patterns.filter((p) => p.test(normalized)).length;
+    if (!hits) continue;
+    if (!best || hits > best.hits || (hits === best.hits && PRIORITY.indexOf(rule.key) < PRIORITY.indexOf(best.key))) {
+      best = { key: rule.key, hits };
     }
-    // More matching patterns wins; on a tie, the aspect mentioned last in the question
-    // ("网上能办吗，要多少钱") is usually the one asked.
-    if (hits && (!best || hits > best.hits || (hits === best.hits && at > best.at))) best = { key: rule.key, hits, at };
   }
   return best?.key ?? 'general';
 }

@@ -6,16 +6,15 @@ import { createRequire } from 'node:module';
 import { Jieba } from '@node-rs/jieba';
 
 const require = createRequire(import.meta.url);
-let base: Jieba | null = null;
 const byUserDict = new Map<string, Jieba>();
 
 function jiebaFor(userDict: string): Jieba {
   let j = byUserDict.get(userDict);
   if (!j) {
-    // Loading the bundled dictionary costs ~150 ms: once per process and user dictionary.
+    // Plain `new Jieba()` cuts single characters; loading the bundled dictionary costs
+    // ~150 ms, so it happens once per process and user dictionary.
     const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
-    j = base && byUserDict.size === 0 ? base : Jieba.withDict(dict);
-    base ??= j;
+    j = Jieba.withDict(dict);
     if (userDict.trim()) j.loadDict(Buffer.from(userDict));
     byUserDict.set(userDict, j);
   }

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../../bot/server/start.ts';
+import { openDatabase } from '../../../bot/store/database.ts';
+import { recentQuestions } from '../../../bot/store/question-log.ts';
+import { removeDir, testConfig } from '../../helpers/kb.ts';
+
+describe('HTTP server', () => {
+  const config = testConfig();
+  let server: RunningServer;
+  let base = '';
+  beforeAll(async () => {
+    server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(async () => {
+    await server.close();
+    removeDir(config.dataDir);
+  });
+
+  const ask = (body: string) => fetch(`${base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('reports health and readiness', async () => {
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
+    const ready = await (await fetch(`${base}/readyz`)).json();
+    expect(ready).toMatchObject({ ready: true, kb: { items: 121 } });
+  });
+
+  it('answers a question over HTTP', async () => {
+    const res = await ask(JSON.stringify({ text: '護照過期了怎麼換' }));
+    expect(res.status).toBe(200);
+    const o = await res.json();
+    expect(o.item).toEqual({ id: 'crj-02', name: '普通护照换发' });
+    expect(o.answer.text).toContain('来源：《普通护照换发》办事指南');
+    expect(o.features).toBeUndefined();
+  });
+
+  it('answers bad input with 400 and a clear message, and keeps serving', async () => {
+    for (const [body, msg] of [
+      ['{bad json', 'malformed JSON'],
+      ['{}', 'non-empty "text"'],
+      [JSON.stringify({ text: '   ' }), 'non-empty "text"'],
+      [JSON.stringify({ text: 42 }), 'non-empty "text"'],
+      [JSON.stringify({ text: '长'.repeat(2001) }), '2000'],
+    ] as const) {
+      const res = await ask(body);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toContain(msg);
+    }
+    const big = await ask(JSON.stringify({ text: 'x'.repeat(100_000) }));
+    expect(big.status).toBe(413);
+    const emoji = await ask(JSON.stringify({ text: '😭😭身份证丢了😭' }));
+    expect((await emoji.json()).item.id).toBe('sfz-04');
+  });
+
+  it('closes cleanly and releases the database for the next process', async () => {
+    const cfg = testConfig();
+    const s = await startServer({ ...cfg, port: 0 }, { handleSignals: false, quiet: true });
+    await fetch(`http://127.0.0.1:${s.port}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '身份证丢了 电话13812345678' }) });
+    await s.close();
+    const db = await openDatabase(cfg);
+    const [q] = await recentQuestions(db, 1);
+    expect(q!.text).toBe('身份证丢了 电话138****5678');
+    expect(q!.channel).toBe('api');
+    await db.close();
+    removeDir(cfg.dataDir);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { detectRuleIntent } from '../../../bot/understand/rule-intent.ts';
+import { loadTextPipeline } from '../../../knowledge-base/text-pipeline.ts';
+import { loadConfig } from '../../../bot/config.ts';
+
+const { lexicon, normalizer } = loadTextPipeline(loadConfig({}).lexiconDir);
+const detect = (q: string, serviceTerm = false) => detectRuleIntent(normalizer.clean(q), lexicon.intents, serviceTerm);
+
+describe('emergencies', () => {
+  it.each([
+    ['楼下有人拿刀砍人，快来', '110'],
+    ['我被人打了，头在流血', '110'],
+    ['孩子在商场走丢了找不到', '110'],
+    ['我妈联系不上了，已经两天没回家', '110'],
+    ['有人要跳楼', '110'],
+    ['家里厨房着火了', '119'],
+    ['闻到煤气泄漏的味道', '119'],
+    ['刚才出车祸了，有人受伤流血', '120'],
+    ['老人突然晕倒了', '120'],
+    ['对方说是公安局的，让我把钱转到安全账户，我正在转账', '96110'],
+    ['刷单返利让我先垫钱，是不是诈骗', '96110'],
+    ['我被骗了五万块', '96110'],
+    ['刚刚被车撞了，司机肇事逃逸了', '122'],
+    ['有人持刀抢劫', '110'],
+  ])('%s → %s first', (q, number) => {
+    const r = detect(q);
+    expect(r?.intent).toBe('emergency');
+    expect(r?.intent === 'emergency' && r.emergency.number).toBe(number);
+  });
+
+  it('interrupts even in the middle of an ordinary question', () => {
+    expect(detect('我想问下护照怎么办，等等，隔壁好像着火了')?.intent).toBe('emergency');
+  });
+
+  it.each([
+    '孩子的护照丢了怎么补',
+    '身份证被偷了怎么补办',
+    '老人的身份证找不到了',
+    '轻微刮蹭没人受伤怎么快处快赔',
+    '110能发短信报警吗',
+    '钱包丢了里面有驾驶证',
+    '交通事故认定书在哪领',
+    '反诈app怎么下载',
+  ])('does not call an ordinary question an emergency: %s', (q) => {
+    expect(detect(q, true)?.intent).not.toBe('emergency');
+  });
+});
+
+describe('other rule intents', () => {
+  it.each([
+    ['转人工', 'handoff'],
+    ['我要找人工客服', 'handoff'],
+    ['我反映的问题怎么样了', 'progress'],
+    ['上周投诉的事情有结果了吗', 'progress'],
+    ['我要投诉窗口工作人员态度差', 'case'],
+    ['举报有人聚众赌博', 'case'],
+    ['楼下噪音扰民，想反映一下', 'case'],
+    ['你好', 'greeting'],
+    ['谢谢！', 'greeting'],
+    ['社保怎么交', 'out_of_scope'],
+    ['公积金怎么提取', 'out_of_scope'],
+    ['结婚登记要带什么', 'out_of_scope'],
+    ['明天天气怎么样', 'out_of_scope'],
+  ])('%s → %s', (q, intent) => {
+    expect(detect(q)?.intent).toBe(intent);
+  });
+
+  it('keeps a question with a service term in scope even if it mentions another topic', () => {
+    expect(detect('结婚登记后户口怎么迁', true)).toBeNull();
+  });
+
+  it('points out-of-scope questions to the right place', () => {
+    const r = detect('公积金怎么提取');
+    expect(r?.intent === 'out_of_scope' && r.where).toContain('公积金');
+  });
+
+  it('leaves ordinary item questions to retrieval', () => {
+    expect(detect('身份证丢了怎么补', true)).toBeNull();
+  });
+});
