@@ -20,18 +20,24 @@ export interface EmergencyRule {
   reason: string;
   also: string[];
   patterns: RegExp[];
+  /** A match of one of these cancels the rule (a crash last month is not an emergency now). */
+  unless: RegExp[];
 }
 export interface ScopeRule {
   topic: string;
   where: string;
+  /** Words that mark the topic when no public-security term is in the message. */
   patterns: string[];
+  /** Words that mark the topic even next to a public-security term. */
+  always: string[];
 }
 export interface IntentRules {
   emergency: EmergencyRule[];
   handoff: RegExp[];
   case: RegExp[];
   progress: RegExp[];
-  greeting: RegExp[];
+  /** A message made only of these words (and fillers) is a greeting. */
+  greetingWords: string[];
   outOfScope: ScopeRule[];
 }
 
@@ -101,12 +107,12 @@ export function loadLexicon(dir: string): Lexicon {
   });
 
   const raw = parse(text('intents.yaml')) as {
-    emergency: Array<{ number: string; reason: string; also?: string[]; patterns: string[] }>;
+    emergency: Array<{ number: string; reason: string; also?: string[]; patterns: string[]; unless?: string[] }>;
     handoff: string[];
     case: string[];
     progress: string[];
-    greeting: string[];
-    out_of_scope: ScopeRule[];
+    greeting: { words: string[] };
+    out_of_scope: Array<{ topic: string; where: string; patterns?: string[]; always?: string[] }>;
   };
   const list = (key: string, ps: string[] | undefined) => (ps ?? []).map((p, i) => compile('intents.yaml', `${key}[${i}]`, p));
   const intents: IntentRules = {
@@ -115,12 +121,18 @@ export function loadLexicon(dir: string): Lexicon {
       reason: e.reason,
       also: (e.also ?? []).map(String),
       patterns: list(`emergency[${i}]`, e.patterns),
+      unless: list(`emergency[${i}].unless`, e.unless),
     })),
     handoff: list('handoff', raw.handoff),
     case: list('case', raw.case),
     progress: list('progress', raw.progress),
-    greeting: list('greeting', raw.greeting),
-    outOfScope: raw.out_of_scope.map((s) => ({ ...s, patterns: s.patterns.map(String) })),
+    greetingWords: (raw.greeting?.words ?? []).map((w) => String(w).toLowerCase()),
+    outOfScope: raw.out_of_scope.map((s) => ({
+      topic: s.topic,
+      where: s.where,
+      patterns: (s.patterns ?? []).map((p) => String(p).toLowerCase()),
+      always: (s.always ?? []).map((p) => String(p).toLowerCase()),
+    })),
   };
 
   return { synonyms, userDict: text('userdict.txt'), stopwords, genericWords, aspects, intents, files };

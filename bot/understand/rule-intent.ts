@@ -20,9 +20,21 @@ export type RuleIntent =
 
 export function detectEmergency(cleaned: string, rules: IntentRules): Emergency | null {
   for (const r of rules.emergency) {
-    if (r.patterns.some((p) => p.test(cleaned))) return { number: r.number, also: r.also, reason: r.reason };
+    if (r.patterns.some((p) => p.test(cleaned)) && !r.unless.some((p) => p.test(cleaned))) {
+      return { number: r.number, also: r.also, reason: r.reason };
+    }
   }
   return null;
+}
+
+const FILLERS = /[\s\p{P}\p{S}啊呀哈哦噢呢吧嘛啦了的哟喔~]+/gu;
+
+/** True when the message is nothing but greeting, thanks or goodbye words. */
+export function isGreeting(cleaned: string, words: string[]): boolean {
+  let rest = cleaned;
+  // Longest words first, so 谢谢你 goes before 谢谢.
+  for (const w of [...words].sort((a, b) => b.length - a.length)) rest = rest.split(w).join(' ');
+  return rest !== cleaned && rest.replace(FILLERS, '') === '';
 }
 
 /**
@@ -37,11 +49,10 @@ export function detectRuleIntent(cleaned: string, rules: IntentRules, hasService
   if (rules.handoff.some((p) => p.test(cleaned))) return { intent: 'handoff' };
   if (rules.progress.some((p) => p.test(cleaned))) return { intent: 'progress' };
   if (rules.case.some((p) => p.test(cleaned))) return { intent: 'case' };
-  if (rules.greeting.some((p) => p.test(cleaned))) return { intent: 'greeting' };
-  if (!hasServiceTerm) {
-    for (const s of rules.outOfScope) {
-      if (s.patterns.some((p) => cleaned.includes(p.toLowerCase()))) return { intent: 'out_of_scope', topic: s.topic, where: s.where };
-    }
+  if (isGreeting(cleaned, rules.greetingWords)) return { intent: 'greeting' };
+  for (const s of rules.outOfScope) {
+    const words = hasServiceTerm ? s.always : [...s.always, ...s.patterns];
+    if (words.some((w) => cleaned.includes(w))) return { intent: 'out_of_scope', topic: s.topic, where: s.where };
   }
   return null;
 }

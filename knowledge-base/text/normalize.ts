@@ -26,7 +26,7 @@ export class Normalizer {
     this.pattern = keys.length
       ? new RegExp(
           keys
-            .map((k) => (/^[\x20-\x7e]+$/.test(k) ? `(?<![a-z])${escape(k)}(?![a-z])` : escape(k)))
+            .map((k) => (/^[\x20-\x7e]+$/.test(k) ? `(?<![a-z])${escape(k)}(?:e?s)?(?![a-z])` : escape(k)))
             .join('|'),
           'g',
         )
@@ -44,6 +44,6 @@ export class Normalizer {
   normalize(text: string): string {
     const t = this.clean(text);
     if (!this.pattern) return t;
-    return t.replace(this.pattern, (m) => this.replacement.get(m) ?? m);
+    return t.replace(this.pattern, (m) => this.replacement.get(m) ?? this.replacement.get(m.replace(/e?s$/, '')) ?? m);
   }
 }
