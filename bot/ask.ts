@@ -9,13 +9,13 @@ import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
 import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
 import type { ConfidenceFeatures } from '../knowledge-base/retrieval/confidence.ts';
-import { detectRuleIntent, type Emergency, type Intent } from './understand/rule-intent.ts';
+import { detectOutOfScope, detectRuleIntent, type Emergency, type Intent } from './understand/rule-intent.ts';
 
 export const MAX_QUESTION_CHARS = 2000;
 
 /** Confidence at or above which 小安 answers with the top item. */
 export const ANSWER_AT = 0.6;
-/** Below this, and with no service term in the message, the question is out of scope. */
+/** Below this, and with no service term in the message, 小安 says it did not understand. */
 export const UNKNOWN_BELOW = 0.15;
 /** Candidates offered in a clarifying question score at least this share of the top one. */
 const CLARIFY_SHARE = 0.35;
@@ -52,7 +52,7 @@ export class Asker {
     const cleaned = normalizer.clean(query);
     const r = await this.kb.retriever.retrieve(query);
     const hasServiceTerm = this.kb.terms.mentionedIn(r.normalized);
-    const rule = detectRuleIntent(cleaned, lexicon.intents, hasServiceTerm);
+    const rule = detectRuleIntent(cleaned, lexicon.intents);
     const candidates = r.candidates.map((c) => ({ id: c.id, name: c.name, score: round(c.score) }));
     const top = r.candidates[0];
     const base = {
@@ -74,13 +74,14 @@ export class Asker {
       const also = e.also.length ? text('emergency_also', { numbers: e.also.join('、') }) : '';
       return done({ intent: 'emergency', item: null, emergency: e, answer: { text: text('emergency', { number: e.number, reason: e.reason, also }), sources: [] } });
     }
-    if (rule?.intent === 'out_of_scope') {
-      return done({ intent: 'out_of_scope', item: null, answer: { text: text('out_of_scope', { topic: `（${rule.topic}）`, where: rule.where }), sources: [] } });
-    }
     if (rule) return done({ intent: rule.intent, item: null, answer: { text: text(rule.intent), sources: [] } });
-
+    const scope = detectOutOfScope(cleaned, lexicon.intents, { hasServiceTerm, confidence: r.confidence });
+    if (scope) {
+      return done({ intent: 'out_of_scope', item: null, answer: { text: text('out_of_scope', { topic: `（${scope.topic}）`, where: scope.where }), sources: [] } });
+    }
+    // Nothing recognisable: ask to rephrase rather than guess (it may still be ours).
     if (!top || (!hasServiceTerm && r.confidence < UNKNOWN_BELOW)) {
-      return done({ intent: 'out_of_scope', item: null, answer: { text: text('out_of_scope_unknown'), sources: [] } });
+      return done({ intent: 'clarify', item: null, answer: { text: text('clarify_none'), sources: [] } });
     }
     if (r.confidence >= ANSWER_AT) {
       const guide = this.kb.index.guides.get(top.id)!;

@@ -41,8 +41,15 @@ export async function runEvalCommand(config: Config, o: { dataset?: string[]; fi
 
   if (o.fit) {
     const dev = await evaluate(kb, readDataset(DEV_SET, ids), categories);
-    const rows = dev.filter((x) => x.c.intent === 'answer' && x.r.features).map((x) => ({ f: x.r.features!, correct: top1Correct(x) }));
-    const cal = fitCalibration(rows, `fitted on eval/datasets/dev.jsonl (${rows.length} item questions), ${new Date().toISOString().slice(0, 10)}`);
+    // Item questions teach which top item is right; out-of-scope ones, that no item is,
+    // so absolute similarity counts and not only the rank-based scores.
+    const rows = dev
+      .filter((x) => (x.c.intent === 'answer' || x.c.intent === 'out_of_scope') && x.r.features)
+      .map((x) => ({ f: x.r.features!, correct: x.c.intent === 'answer' && top1Correct(x) }));
+    const cal = fitCalibration(
+      rows,
+      `fitted on eval/datasets/dev.jsonl (${rows.length} item and out-of-scope questions), ${new Date().toISOString().slice(0, 10)}`,
+    );
     writeFileSync(CALIBRATION_FILE, `${JSON.stringify(cal, null, 2)}\n`);
     console.log(`calibration fitted and saved to ${path.relative(process.cwd(), CALIBRATION_FILE)}`);
     kb = { ...kb, retriever: new Retriever(kb.index, kb.text, cal) };

@@ -18,7 +18,7 @@ import { Bm25Index, type Bm25Data } from './retrieval/bm25.ts';
 import type { TextPipeline } from './text-pipeline.ts';
 
 /** Bump when the on-disk layout or the chunking changes, so old indexes are rebuilt. */
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 
 export interface EmbeddingsProvider {
   /** Stable id of the model, part of the checksum (e.g. "hashed-ngram-1024", "openai:bge-m3@url"). */

@@ -28,8 +28,8 @@ export interface ScopeRule {
   where: string;
   /** Words that mark the topic when no public-security term is in the message. */
   patterns: string[];
-  /** Words that mark the topic even next to a public-security term. */
-  always: string[];
+  /** Patterns that mark the topic even next to a public-security term. */
+  always: RegExp[];
 }
 export interface IntentRules {
   emergency: EmergencyRule[];
@@ -127,11 +127,11 @@ export function loadLexicon(dir: string): Lexicon {
     case: list('case', raw.case),
     progress: list('progress', raw.progress),
     greetingWords: (raw.greeting?.words ?? []).map((w) => String(w).toLowerCase()),
-    outOfScope: raw.out_of_scope.map((s) => ({
+    outOfScope: raw.out_of_scope.map((s, i) => ({
       topic: s.topic,
       where: s.where,
       patterns: (s.patterns ?? []).map((p) => String(p).toLowerCase()),
-      always: (s.always ?? []).map((p) => String(p).toLowerCase()),
+      always: list(`out_of_scope[${i}].always`, s.always),
     })),
   };
 

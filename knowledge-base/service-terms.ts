@@ -1,7 +1,8 @@
 /**
  * The vocabulary that marks a message as being about a public-security service: words of
- * item names and aliases, the user dictionary and the lexicon's official terms, minus
- * generic words such as 办理 or 登记 that other departments use too.
+ * item names, the user dictionary and the lexicon's official terms (whole), minus generic
+ * words such as 办理, 登记 or 安全 that other departments use too. Aliases are left out:
+ * their everyday words (孩子, 哪里) would mark almost anything.
  */
 import type { Guide } from './guide.ts';
 import type { TextPipeline } from './text-pipeline.ts';
@@ -14,11 +15,9 @@ export class ServiceTerms {
     const add = (t: string) => {
       if (t.length >= 2 && !lexicon.genericWords.has(t) && !lexicon.stopwords.has(t)) this.terms.add(t);
     };
-    for (const g of guides) {
-      for (const name of [g.name, ...g.aliases]) for (const t of tokenizer.words(normalizer.normalize(name))) add(t);
-    }
+    for (const g of guides) for (const t of tokenizer.words(normalizer.normalize(g.name))) add(t);
     for (const line of lexicon.userDict.split('\n')) add(line.split(' ')[0]!.trim());
-    for (const [, to] of lexicon.synonyms) for (const t of tokenizer.words(to)) add(t);
+    for (const [, to] of lexicon.synonyms) add(to);
   }
 
   /** True when the normalised message contains at least one service term. */
@@ -28,5 +27,9 @@ export class ServiceTerms {
 
   get size(): number {
     return this.terms.size;
+  }
+
+  list(): string[] {
+    return [...this.terms].sort();
   }
 }

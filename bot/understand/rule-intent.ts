@@ -15,8 +15,15 @@ export interface Emergency {
 
 export type RuleIntent =
   | { intent: 'emergency'; emergency: Emergency }
-  | { intent: 'out_of_scope'; topic: string; where: string }
   | { intent: 'handoff' | 'case' | 'progress' | 'greeting' };
+
+export interface OutOfScope {
+  topic: string;
+  where: string;
+}
+
+/** Retrieval confidence above which a scope keyword no longer makes a question out of scope. */
+export const SCOPE_KEYWORD_BELOW = 0.6;
 
 export function detectEmergency(cleaned: string, rules: IntentRules): Emergency | null {
   for (const r of rules.emergency) {
@@ -40,19 +47,32 @@ export function isGreeting(cleaned: string, words: string[]): boolean {
 /**
  * @param cleaned the message after character cleaning only (no synonym rewriting, which
  *   would hide words like 被偷 or 丢了 that the rules need)
- * @param hasServiceTerm whether the message names a public-security service term; a
- *   scope keyword then does not make it out of scope (结婚了户口怎么迁 is ours).
  */
-export function detectRuleIntent(cleaned: string, rules: IntentRules, hasServiceTerm: boolean): RuleIntent | null {
+export function detectRuleIntent(cleaned: string, rules: IntentRules): RuleIntent | null {
   const emergency = detectEmergency(cleaned, rules);
   if (emergency) return { intent: 'emergency', emergency };
   if (rules.handoff.some((p) => p.test(cleaned))) return { intent: 'handoff' };
   if (rules.progress.some((p) => p.test(cleaned))) return { intent: 'progress' };
   if (rules.case.some((p) => p.test(cleaned))) return { intent: 'case' };
   if (isGreeting(cleaned, rules.greetingWords)) return { intent: 'greeting' };
+  return null;
+}
+
+/**
+ * A topic of another department. An "always" word decides alone (美国签证); a plain scope
+ * word only when the message names no public-security term and retrieval is not confident
+ * (结婚了户口怎么迁 and 在出租车上丢了包 stay ours).
+ */
+export function detectOutOfScope(
+  cleaned: string,
+  rules: IntentRules,
+  o: { hasServiceTerm: boolean; confidence: number },
+): OutOfScope | null {
+  const plain = !o.hasServiceTerm && o.confidence < SCOPE_KEYWORD_BELOW;
   for (const s of rules.outOfScope) {
-    const words = hasServiceTerm ? s.always : [...s.always, ...s.patterns];
-    if (words.some((w) => cleaned.includes(w))) return { intent: 'out_of_scope', topic: s.topic, where: s.where };
+    if (s.always.some((p) => p.test(cleaned)) || (plain && s.patterns.some((w) => cleaned.includes(w)))) {
+      return { topic: s.topic, where: s.where };
+    }
   }
   return null;
 }

@@ -57,7 +57,7 @@ describe('xiaoan CLI', () => {
     expect(rows.length).toBeGreaterThan(121 * 17);
     expect(Object.keys(rows[0]!).slice(0, 5)).toEqual(['itemId', 'itemName', 'category', 'section', 'text']);
     expect(new Set(rows.map((r) => r.itemId)).size).toBe(121);
-    expect(rows.some((r) => r.section === '收费标准' && r.itemId === 'sfz-04' && r.text.includes('40'))).toBe(true);
+    expect(rows.some((r) => r.section === '收费标准' && r.itemId === 'sfz-04' && (r.text ?? '').includes('40'))).toBe(true);
     const e = await fails(['kb', 'export', '--format', 'csv']);
     expect(e.code).toBe(2);
     expect(e.stderr).toContain('unknown --format "csv"');
@@ -68,8 +68,8 @@ describe('xiaoan CLI', () => {
     const o = JSON.parse(stdout);
     expect(Object.keys(o)).toEqual(['query', 'normalized', 'intent', 'item', 'candidates', 'aspect', 'confidence', 'answer', 'latencyMs']);
     expect(o).toMatchObject({ intent: 'answer', item: { id: 'sfz-04', name: '居民身份证丢失补领' }, aspect: 'fees' });
-    expect(o.answer.text).toContain('40 元');
-    expect(o.answer.text).toContain('来源：《居民身份证丢失补领》办事指南');
+    expect(o.answer?.text).toContain('40 元');
+    expect(o.answer?.text).toContain('来源：《居民身份证丢失补领》办事指南');
     expect(o.answer.sources).toEqual([{ itemId: 'sfz-04', section: '收费标准' }]);
     expect(o.candidates.length).toBeLessThanOrEqual(5);
   });

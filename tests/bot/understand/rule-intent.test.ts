@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { detectRuleIntent } from '../../../bot/understand/rule-intent.ts';
+import { detectOutOfScope, detectRuleIntent, isGreeting } from '../../../bot/understand/rule-intent.ts';
 import { loadTextPipeline } from '../../../knowledge-base/text-pipeline.ts';
 import { loadConfig } from '../../../bot/config.ts';
 
 const { lexicon, normalizer } = loadTextPipeline(loadConfig({}).lexiconDir);
-const detect = (q: string, serviceTerm = false) => detectRuleIntent(normalizer.clean(q), lexicon.intents, serviceTerm);
+const detect = (q: string) => detectRuleIntent(normalizer.clean(q), lexicon.intents);
+const scope = (q: string, hasServiceTerm = false, confidence = 0.1) =>
+  detectOutOfScope(normalizer.clean(q), lexicon.intents, { hasServiceTerm, confidence });
 
 describe('emergencies', () => {
   it.each([
@@ -42,7 +44,7 @@ describe('emergencies', () => {
     '交通事故认定书在哪领',
     '反诈app怎么下载',
   ])('does not call an ordinary question an emergency: %s', (q) => {
-    expect(detect(q, true)?.intent).not.toBe('emergency');
+    expect(detect(q)?.intent).not.toBe('emergency');
   });
 });
 
@@ -57,24 +59,40 @@ describe('other rule intents', () => {
     ['楼下噪音扰民，想反映一下', 'case'],
     ['你好', 'greeting'],
     ['谢谢！', 'greeting'],
-    ['社保怎么交', 'out_of_scope'],
-    ['公积金怎么提取', 'out_of_scope'],
-    ['结婚登记要带什么', 'out_of_scope'],
-    ['明天天气怎么样', 'out_of_scope'],
+    ['好的谢谢你', 'greeting'],
+    ['嗯嗯明白了，谢谢~', 'greeting'],
+    ['human agent please', 'handoff'],
+    ['让工作人员跟我说', 'handoff'],
+    ['建议政务大厅多设几台自助拍照机', 'case'],
   ])('%s → %s', (q, intent) => {
     expect(detect(q)?.intent).toBe(intent);
   });
 
-  it('keeps a question with a service term in scope even if it mentions another topic', () => {
-    expect(detect('结婚登记后户口怎么迁', true)).toBeNull();
-  });
-
-  it('points out-of-scope questions to the right place', () => {
-    const r = detect('公积金怎么提取');
-    expect(r?.intent === 'out_of_scope' && r.where).toContain('公积金');
+  it('does not call a question with a greeting in it a greeting', () => {
+    expect(isGreeting(normalizer.clean('你好，身份证丢了怎么办'), lexicon.intents.greetingWords)).toBe(false);
+    expect(detect('你好，身份证丢了怎么办')).toBeNull();
   });
 
   it('leaves ordinary item questions to retrieval', () => {
-    expect(detect('身份证丢了怎么补', true)).toBeNull();
+    expect(detect('身份证丢了怎么补')).toBeNull();
+    expect(scope('身份证丢了怎么补', true, 0.9)).toBeNull();
+  });
+});
+
+describe('out of scope', () => {
+  it.each(['社保怎么交', '公积金怎么提取', '结婚登记要带什么', '明天天气怎么样', '双色球开奖号码'])('%s is another department’s', (q) => {
+    expect(scope(q)).not.toBeNull();
+  });
+
+  it('points to the right place', () => {
+    expect(scope('公积金怎么提取')?.where).toContain('公积金');
+    expect(scope('结婚证丢了怎么补', true, 0.7)?.where).toContain('婚姻登记');
+  });
+
+  it('keeps a question with a service term, or a confident match, in scope', () => {
+    expect(scope('结婚登记后户口怎么迁', true, 0.4)?.topic).toBe('婚姻登记'); // 结婚登记 always decides
+    expect(scope('结婚以后户口怎么迁', true, 0.4)).toBeNull();
+    expect(scope('在出租车上丢了包怎么找', false, 0.9)).toBeNull();
+    expect(scope('70岁以上的司机每年都要交体检证明吗', false, 0.95)).toBeNull();
   });
 });
