@@ -75,7 +75,8 @@ export class Asker {
       return done({ intent: 'emergency', item: null, emergency: e, answer: { text: text('emergency', { number: e.number, reason: e.reason, also }), sources: [] } });
     }
     if (rule) return done({ intent: rule.intent, item: null, answer: { text: text(rule.intent), sources: [] } });
-    const scope = detectOutOfScope(cleaned, lexicon.intents, { hasServiceTerm, confidence: r.confidence });
+    const evidence = Math.max(r.features.questionSim, r.features.coverage);
+    const scope = detectOutOfScope(cleaned, lexicon.intents, { hasServiceTerm, confidence: r.confidence, evidence });
     if (scope) {
       return done({ intent: 'out_of_scope', item: null, answer: { text: text('out_of_scope', { topic: `（${scope.topic}）`, where: scope.where }), sources: [] } });
     }

@@ -24,6 +24,8 @@ export interface OutOfScope {
 
 /** Retrieval confidence above which a scope keyword no longer makes a question out of scope. */
 export const SCOPE_KEYWORD_BELOW = 0.6;
+/** Below this overlap with its top item, a question's match is too thin to keep it in scope. */
+export const WEAK_EVIDENCE = 0.4;
 
 export function detectEmergency(cleaned: string, rules: IntentRules): Emergency | null {
   for (const r of rules.emergency) {
@@ -59,18 +61,22 @@ export function detectRuleIntent(cleaned: string, rules: IntentRules): RuleInten
 }
 
 /**
- * A topic of another department. An "always" word decides alone (美国签证); a plain scope
- * word only when the message names no public-security term and retrieval is not confident
- * (结婚了户口怎么迁 and 在出租车上丢了包 stay ours).
+ * A topic of another department.
+ * - An "always" pattern (美国签证, 社保怎么交) decides, unless the message also names a
+ *   public-security term and retrieval is confident (人才落户…社保一直交着 stays ours).
+ * - A plain scope word decides only when the message names no public-security term and
+ *   retrieval is unsure or has little real overlap (在出租车上丢了包 stays ours).
+ * @param evidence the best absolute overlap with the top item (similarity or term coverage)
  */
 export function detectOutOfScope(
   cleaned: string,
   rules: IntentRules,
-  o: { hasServiceTerm: boolean; confidence: number },
+  o: { hasServiceTerm: boolean; confidence: number; evidence: number },
 ): OutOfScope | null {
-  const plain = !o.hasServiceTerm && o.confidence < SCOPE_KEYWORD_BELOW;
+  const confidentlyOurs = o.hasServiceTerm && o.confidence >= SCOPE_KEYWORD_BELOW;
+  const plain = !o.hasServiceTerm && (o.confidence < SCOPE_KEYWORD_BELOW || o.evidence < WEAK_EVIDENCE);
   for (const s of rules.outOfScope) {
-    if (s.always.some((p) => p.test(cleaned)) || (plain && s.patterns.some((w) => cleaned.includes(w)))) {
+    if ((!confidentlyOurs && s.always.some((p) => p.test(cleaned))) || (plain && s.patterns.some((w) => cleaned.includes(w)))) {
       return { topic: s.topic, where: s.where };
     }
   }

@@ -5,8 +5,8 @@ import { loadConfig } from '../../../bot/config.ts';
 
 const { lexicon, normalizer } = loadTextPipeline(loadConfig({}).lexiconDir);
 const detect = (q: string) => detectRuleIntent(normalizer.clean(q), lexicon.intents);
-const scope = (q: string, hasServiceTerm = false, confidence = 0.1) =>
-  detectOutOfScope(normalizer.clean(q), lexicon.intents, { hasServiceTerm, confidence });
+const scope = (q: string, hasServiceTerm = false, confidence = 0.1, evidence = 0.1) =>
+  detectOutOfScope(normalizer.clean(q), lexicon.intents, { hasServiceTerm, confidence, evidence });
 
 describe('emergencies', () => {
   it.each([
@@ -86,13 +86,19 @@ describe('out of scope', () => {
 
   it('points to the right place', () => {
     expect(scope('公积金怎么提取')?.where).toContain('公积金');
-    expect(scope('结婚证丢了怎么补', true, 0.7)?.where).toContain('婚姻登记');
+    expect(scope('结婚证丢了怎么补', false, 0.7, 0.7)?.where).toContain('婚姻登记');
   });
 
   it('keeps a question with a service term, or a confident match, in scope', () => {
-    expect(scope('结婚登记后户口怎么迁', true, 0.4)?.topic).toBe('婚姻登记'); // 结婚登记 always decides
+    expect(scope('结婚登记后户口怎么迁', true, 0.4)?.topic).toBe('婚姻登记'); // 结婚登记 decides unless retrieval is sure
     expect(scope('结婚以后户口怎么迁', true, 0.4)).toBeNull();
-    expect(scope('在出租车上丢了包怎么找', false, 0.9)).toBeNull();
-    expect(scope('70岁以上的司机每年都要交体检证明吗', false, 0.95)).toBeNull();
+    expect(scope('在出租车上丢了包怎么找', false, 0.9, 0.77)).toBeNull();
+    expect(scope('70岁以上的司机每年都要交体检证明吗', false, 0.95, 0.8)).toBeNull();
+    expect(scope('我在这边上班两年了社保一直交着，人才落户怎么办', true, 0.77, 0.2)).toBeNull();
+  });
+
+  it('does not let a confident but thin match keep a foreign topic', () => {
+    expect(scope('双色球昨天开奖号码是多少', false, 0.85, 0.16)?.topic).toBe('天气与生活');
+    expect(scope('社保怎么交', false, 0.7, 0.3)?.topic).toBe('社保与医保');
   });
 });
