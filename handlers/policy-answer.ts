@@ -14,7 +14,12 @@ export interface Answer {
 const ONLINE = /网上|线上|网办|app|APP|平台|12123|小程序|公众号|网站|在线|全程网办/;
 
 const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
-const firstLines = (s: string, n: number) => lines(s).slice(0, n).join('\n');
+/** The first n facts of a section as one line: list markers dropped, joined with "；". */
+const firstLines = (s: string, n: number) =>
+  lines(s)
+    .slice(0, n)
+    .map((l) => l.replace(/^(?:[-*•]|\d+[.、])\s*/, '').replace(/[。；;]$/, ''))
+    .join('；') + '。';
 
 export function composeAnswer(guide: Guide, aspect: Aspect, rules: AspectRule[], situation: Situation | null): Answer {
   const source = text('answer_source', { name: guide.name });
@@ -28,13 +33,20 @@ export function composeAnswer(guide: Guide, aspect: Aspect, rules: AspectRule[],
     const parts = [
       `【${guide.name}】`,
       `${text('overview.conditions')}：${firstLines(use('办理条件'), 2)}`,
-      `${text('overview.materials')}：${situation ? situationMaterials(situation) : firstLines(use('所需材料'), 3)}`,
+      situation
+        ? `${text('overview.materials')}（${situation.name}）：\n${situationMaterials(situation)}`
+        : `${text('overview.materials')}：${firstLines(use('所需材料'), 3)}`,
       `${text('overview.fees')}：${firstLines(use('收费标准'), 2)}`,
       `${text('overview.time')}：${firstLines(use('办理时限'), 1)}`,
-      `${text('overview.place')}：${firstLines(use('办理地点与渠道'), 2)}`,
+      `${text('overview.place')}：${firstLines(
+        lines(use('办理地点与渠道'))
+          .filter((l) => !ONLINE.test(l))
+          .join('\n') || guide.sections['办理地点与渠道'],
+        2,
+      )}`,
     ];
     const online = lines(guide.sections['办理地点与渠道']).filter((l) => ONLINE.test(l));
-    if (online.length) parts.push(`${text('overview.online')}：${online.join('\n')}`);
+    if (online.length) parts.push(`${text('overview.online')}：${firstLines(online.join('\n'), 2)}`);
     if (situation) sources.push({ itemId: guide.id, section: '所需材料' });
     parts.push(source);
     return { text: parts.join('\n'), sources: dedupe(sources) };

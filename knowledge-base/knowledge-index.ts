@@ -149,7 +149,13 @@ export async function openIndex(
   onProgress?: Progress,
 ): Promise<{ index: KnowledgeIndex; built: boolean }> {
   const dir = indexDir(dataDir, indexChecksum(set, text, provider.id));
-  const loaded = await loadIndex(dir, set, text, provider).catch(() => null);
+  let loaded: KnowledgeIndex | null = null;
+  try {
+    loaded = await loadIndex(dir, set, text, provider);
+  } catch (e) {
+    // A damaged saved index is rebuilt, not fatal; say so, since it costs a rebuild.
+    console.warn(`saved index in ${dir} could not be read (${(e as Error).message}); rebuilding`);
+  }
   if (loaded) return { index: loaded, built: false };
   const index = await buildIndex(set, text, provider, onProgress);
   await saveIndex(index, dir);
