@@ -45,6 +45,8 @@ export interface Lexicon {
   synonyms: Array<[from: string, to: string]>;
   userDict: string;
   stopwords: Set<string>;
+  /** Words recognised in pinyin input (besides synonyms and the user dictionary). */
+  pinyinWords: string[];
   /** Words common in item names that do not by themselves mark a public-security matter. */
   genericWords: Set<string>;
   aspects: AspectRule[];
@@ -65,7 +67,7 @@ function compile(file: string, where: string, source: unknown): RegExp {
 
 export function loadLexicon(dir: string): Lexicon {
   const read = (name: string) => readFileSync(path.join(dir, name), 'utf8');
-  const files = ['synonyms.tsv', 'userdict.txt', 'stopwords.txt', 'generic-words.txt', 'aspects.yaml', 'intents.yaml'].map((name) => ({
+  const files = ['synonyms.tsv', 'userdict.txt', 'stopwords.txt', 'generic-words.txt', 'pinyin-words.txt', 'aspects.yaml', 'intents.yaml'].map((name) => ({
     name,
     text: read(name),
   }));
@@ -92,6 +94,7 @@ export function loadLexicon(dir: string): Lexicon {
     );
   const stopwords = wordList('stopwords.txt');
   const genericWords = wordList('generic-words.txt');
+  const pinyinWords = [...wordList('pinyin-words.txt')];
 
   const aspectsRaw = parse(text('aspects.yaml')) as Record<string, { label: string; section: string; patterns: string[] }>;
   const aspects: AspectRule[] = Object.entries(aspectsRaw).map(([key, v]) => {
@@ -135,5 +138,5 @@ export function loadLexicon(dir: string): Lexicon {
     })),
   };
 
-  return { synonyms, userDict: text('userdict.txt'), stopwords, genericWords, aspects, intents, files };
+  return { synonyms, userDict: text('userdict.txt'), stopwords, genericWords, pinyinWords, aspects, intents, files };
 }

@@ -1,6 +1,7 @@
 /** The lexicon-driven text tools every stage shares: normaliser, tokenizer, aspect rules. */
 import { loadLexicon, type Lexicon } from './lexicon.ts';
 import { Normalizer } from './text/normalize.ts';
+import { PinyinReader } from './text/pinyin.ts';
 import { Tokenizer } from './text/tokenize.ts';
 
 export interface TextPipeline {
@@ -9,11 +10,17 @@ export interface TextPipeline {
   tokenizer: Tokenizer;
 }
 
+/** Words pinyin input can name: the pinyin list, colloquial and official terms, service terms. */
+function pinyinVocabulary(lexicon: Lexicon): string[] {
+  const userDict = lexicon.userDict.split('\n').map((l) => l.split(' ')[0]!.trim());
+  return [...lexicon.pinyinWords, ...lexicon.synonyms.flat(), ...userDict, ...lexicon.stopwords];
+}
+
 export function loadTextPipeline(lexiconDir: string): TextPipeline {
   const lexicon = loadLexicon(lexiconDir);
   return {
     lexicon,
-    normalizer: new Normalizer(lexicon.synonyms),
+    normalizer: new Normalizer(lexicon.synonyms, new PinyinReader(pinyinVocabulary(lexicon))),
     tokenizer: new Tokenizer(lexicon.userDict, lexicon.stopwords),
   };
 }

@@ -1,9 +1,11 @@
 /**
  * Text normalisation shared by indexing and querying, so both sides speak the same words:
  * Unicode NFKC (full-width → half-width), traditional → simplified, lower case, no emoji,
- * then colloquial → official service terms from the lexicon (longest match first).
+ * pinyin input read as Chinese where it is wholly pinyin of known words, then colloquial →
+ * official service terms from the lexicon (longest match first).
  */
 import * as OpenCC from 'opencc-js';
+import type { PinyinReader } from './pinyin.ts';
 
 const toSimplified = OpenCC.Converter({ from: 'hk', to: 'cn' });
 const toSimplifiedTw = OpenCC.Converter({ from: 'tw', to: 'cn' });
@@ -17,7 +19,10 @@ export class Normalizer {
   private readonly pattern: RegExp | null;
   private readonly replacement: Map<string, string>;
 
-  constructor(synonyms: ReadonlyArray<readonly [string, string]>) {
+  constructor(
+    synonyms: ReadonlyArray<readonly [string, string]>,
+    private readonly pinyin?: PinyinReader,
+  ) {
     this.replacement = new Map();
     for (const [from, to] of synonyms) this.replacement.set(from, to);
     // An official term maps to itself, so "居民户口簿" is not rewritten again via "户口簿".
@@ -40,10 +45,14 @@ export class Normalizer {
     return t.toLowerCase().replace(/\s+/g, ' ').trim();
   }
 
-  /** clean() plus the lexicon's colloquial → official rewriting. */
+  /** clean() plus the lexicon's colloquial → official rewriting (English and pinyin too). */
   normalize(text: string): string {
-    const t = this.clean(text);
+    let t = this.clean(text);
     if (!this.pattern) return t;
-    return t.replace(this.pattern, (m) => this.replacement.get(m) ?? this.replacement.get(m.replace(/e?s$/, '')) ?? m);
+    const rewrite = (s: string) => s.replace(this.pattern!, (m) => this.replacement.get(m) ?? this.replacement.get(m.replace(/e?s$/, '')) ?? m);
+    // English terms first ("passport"), then what is left in Latin letters may be pinyin.
+    t = rewrite(t);
+    if (this.pinyin && /[a-z]/.test(t)) t = rewrite(this.pinyin.read(t));
+    return t;
   }
 }

@@ -48,3 +48,16 @@ describe('Normalizer', () => {
     expect(normalizer.normalize('coffee')).toBe('coffee');
   });
 });
+
+describe('pinyin input', () => {
+  it('reads a run that is wholly pinyin of known words', () => {
+    expect(normalizer.normalize('shenfenzheng diule zenmeban')).toBe('身份证遗失怎么办');
+    expect(normalizer.normalize('jiazhao guoqi le')).toBe('驾驶证有效期满');
+    expect(normalizer.normalize("hu'kou'ben")).toBe('居民户口簿');
+  });
+
+  it('leaves English and other Latin text alone', () => {
+    expect(normalizer.normalize('how do i get a visa')).toBe('how do i get a 签证');
+    expect(normalizer.normalize('Zhang Wei')).toBe('zhang wei');
+  });
+});
