@@ -36,6 +36,8 @@ export interface IntentRules {
   handoff: RegExp[];
   case: RegExp[];
   progress: RegExp[];
+  /** "How do I complain / check progress": a question for the guides, not a case. */
+  howTo: RegExp[];
   /** A message made only of these words (and fillers) is a greeting. */
   greetingWords: string[];
   outOfScope: ScopeRule[];
@@ -114,6 +116,7 @@ export function loadLexicon(dir: string): Lexicon {
     handoff: string[];
     case: string[];
     progress: string[];
+    how_to?: string[];
     greeting: { words: string[] };
     out_of_scope: Array<{ topic: string; where: string; patterns?: string[]; always?: string[] }>;
   };
@@ -129,6 +132,7 @@ export function loadLexicon(dir: string): Lexicon {
     handoff: list('handoff', raw.handoff),
     case: list('case', raw.case),
     progress: list('progress', raw.progress),
+    howTo: list('how_to', raw.how_to),
     greetingWords: (raw.greeting?.words ?? []).map((w) => String(w).toLowerCase()),
     outOfScope: raw.out_of_scope.map((s, i) => ({
       topic: s.topic,

@@ -54,8 +54,9 @@ export function detectRuleIntent(cleaned: string, rules: IntentRules): RuleInten
   const emergency = detectEmergency(cleaned, rules);
   if (emergency) return { intent: 'emergency', emergency };
   if (rules.handoff.some((p) => p.test(cleaned))) return { intent: 'handoff' };
-  if (rules.progress.some((p) => p.test(cleaned))) return { intent: 'progress' };
-  if (rules.case.some((p) => p.test(cleaned))) return { intent: 'case' };
+  const howTo = rules.howTo.some((p) => p.test(cleaned));
+  if (!howTo && rules.progress.some((p) => p.test(cleaned))) return { intent: 'progress' };
+  if (!howTo && rules.case.some((p) => p.test(cleaned))) return { intent: 'case' };
   if (isGreeting(cleaned, rules.greetingWords)) return { intent: 'greeting' };
   return null;
 }

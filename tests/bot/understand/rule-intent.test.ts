@@ -22,7 +22,17 @@ describe('emergencies', () => {
     ['对方说是公安局的，让我把钱转到安全账户，我正在转账', '96110'],
     ['刷单返利让我先垫钱，是不是诈骗', '96110'],
     ['我被骗了五万块', '96110'],
-    ['刚刚被车撞了，司机肇事逃逸了', '122'],
+    ['刚刚被车撞了，司机肇事逃逸了', '120'],
+    ['我的车刚被人撞了，对方直接开跑了，人没事', '122'],
+    ['隧道里连环追尾五六辆车，大家都下车了没人受伤', '122'],
+    ['他手里拿着把西瓜刀在门口转悠', '110'],
+    ['我女儿放学三个小时了还没到家电话也打不通', '110'],
+    ['楼道里全是黑的呛得喘不过气', '119'],
+    ['电梯卡住了我们三个人在里面', '119'],
+    ['公园有个老人在抽 口吐白沫', '120'],
+    ['网贷说要先交5000解冻费才放款 我刚转了2000', '96110'],
+    ['someone is following me', '110'],
+    ['my grandma is on the phone with a scammer right now transferring money', '96110'],
     ['有人持刀抢劫', '110'],
   ])('%s → %s first', (q, number) => {
     const r = detect(q);
@@ -43,6 +53,13 @@ describe('emergencies', () => {
     '钱包丢了里面有驾驶证',
     '交通事故认定书在哪领',
     '反诈app怎么下载',
+    '车牌掉了一块怎么补',
+    '身份证丢了怕被别人冒用，怎么先挂失',
+    '怎么判断接到的是不是诈骗电话',
+    '上个月被骗了现在能立案吗',
+    '去年家里着火户口本烧了，补办要什么',
+    '酒驾的罚款在哪交',
+    '刚才倒车蹭掉一点漆，两边人都没事，对方说拍照自己处理就行，可以吗',
   ])('does not call an ordinary question an emergency: %s', (q) => {
     expect(detect(q)?.intent).not.toBe('emergency');
   });
@@ -66,6 +83,12 @@ describe('other rule intents', () => {
     ['建议政务大厅多设几台自助拍照机', 'case'],
   ])('%s → %s', (q, intent) => {
     expect(detect(q)?.intent).toBe(intent);
+  });
+
+  it('leaves questions about how to complain or check progress to the guides', () => {
+    expect(detect('投诉民警有哪些渠道')).toBeNull();
+    expect(detect('报案以后一般怎么查办理进度')).toBeNull();
+    expect(detect('我要投诉派出所民警')?.intent).toBe('case');
   });
 
   it('does not call a question with a greeting in it a greeting', () => {
