@@ -18,7 +18,7 @@ import { Bm25Index, type Bm25Data } from './retrieval/bm25.ts';
 import type { TextPipeline } from './text-pipeline.ts';
 
 /** Bump when the on-disk layout or the chunking changes, so old indexes are rebuilt. */
-export const INDEX_FORMAT = 2;
+export const INDEX_FORMAT = 3;
 
 export interface EmbeddingsProvider {
   /** Stable id of the model, part of the checksum (e.g. "hashed-ngram-1024", "openai:bge-m3@url"). */
@@ -68,8 +68,9 @@ export async function buildIndex(
 ): Promise<KnowledgeIndex> {
   const started = performance.now();
   const chunks = chunkGuides(set.guides);
-  const texts = chunks.map((c) => text.normalizer.normalize(indexTextOf(c)));
-  const bm25 = Bm25Index.build(texts.map((t) => text.tokenizer.tokens(t)));
+  const normalized = chunks.map((c) => text.normalizer.normalize(indexTextOf(c)));
+  const bm25 = Bm25Index.build(normalized.map((t) => text.tokenizer.tokens(t)));
+  const texts = normalized.map(text.denseText);
   const embeddings = provider.create();
   if (embeddings instanceof HashedNgramEmbeddings) embeddings.fit(texts);
 

@@ -8,6 +8,8 @@ export interface TextPipeline {
   lexicon: Lexicon;
   normalizer: Normalizer;
   tokenizer: Tokenizer;
+  /** Normalised text for the embeddings: English function words dropped ("how do i…"). */
+  denseText: (normalized: string) => string;
 }
 
 /** Words pinyin input can name: the pinyin list, colloquial and official terms, service terms. */
@@ -22,5 +24,6 @@ export function loadTextPipeline(lexiconDir: string): TextPipeline {
     lexicon,
     normalizer: new Normalizer(lexicon.synonyms, new PinyinReader(pinyinVocabulary(lexicon))),
     tokenizer: new Tokenizer(lexicon.userDict, lexicon.stopwords),
+    denseText: (t) => t.replace(/[a-z']+/g, (w) => (lexicon.stopwords.has(w) ? ' ' : w)),
   };
 }

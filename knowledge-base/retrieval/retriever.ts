@@ -89,7 +89,7 @@ export class Retriever {
     const tokens = this.text.tokenizer.tokens(itemText);
     const [bm25Hits, denseHits] = await Promise.all([
       Promise.resolve(this.index.bm25.search(tokens, this.o.recall)),
-      this.denseSearch(itemText),
+      this.denseSearch(this.text.denseText(itemText)),
     ]);
 
     // 3. fuse.
