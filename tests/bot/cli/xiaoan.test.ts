@@ -32,6 +32,11 @@ describe('xiaoan CLI', () => {
     expect(stdout).toMatch(/^OK: 121 guides/);
   });
 
+  it('is on the path as `npx xiaoan` after npm install', async () => {
+    const { stdout } = await run('npx', ['--no-install', 'xiaoan', 'kb', 'validate'], { env: env(), cwd: PROJECT_ROOT });
+    expect(stdout).toMatch(/^OK: 121 guides/);
+  });
+
   it('kb validate exits non-zero and names file, line and fix for a bad guide', async () => {
     const dir = copyGuides(['sfz-04']);
     writeFileSync(path.join(dir, 'sfz-04.md'), '---\nid: sfz-04\nname: 错的名字\n---\n');
