@@ -44,6 +44,13 @@ const schema = z
       .int()
       .positive('EMBEDDINGS_DIMENSIONS must be positive')
       .optional(),
+    HANDOFF_MODE: z.enum(['none', 'queue'], { message: 'HANDOFF_MODE must be "none" (no human channel) or "queue" (staff take chats from the queue)' }).default('none'),
+    SERVICE_HOURS: z.string().trim().min(1).default('工作日 9:00–17:00'),
+    CONTEXT_TTL_MINUTES: z.coerce
+      .number({ message: 'CONTEXT_TTL_MINUTES must be a number' })
+      .positive('CONTEXT_TTL_MINUTES must be positive')
+      .default(30),
+    STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
       message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
     }).default('info'),
@@ -69,6 +76,12 @@ export interface Config {
     | { kind: 'hashed' }
     | { kind: 'openai'; baseURL: string; model: string; apiKey?: string; dimensions?: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  officesPath: string;
+  handoffMode: 'none' | 'queue';
+  serviceHours: string;
+  contextTtlMinutes: number;
+  /** Bearer token for the staff API (hand-over queue, release); the staff API is off without it. */
+  staffApiToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -105,5 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : { kind: 'hashed' },
     logLevel: c.LOG_LEVEL,
+    officesPath: path.join(kb, 'offices.yaml'),
+    handoffMode: c.HANDOFF_MODE,
+    serviceHours: c.SERVICE_HOURS,
+    contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
+    staffApiToken: c.STAFF_API_TOKEN,
   };
 }

@@ -21,7 +21,10 @@ const firstLines = (s: string, n: number) =>
     .map((l) => l.replace(/^(?:[-*•]|\d+[.、])\s*/, '').replace(/[。；;]$/, ''))
     .join('；') + '。';
 
-export function composeAnswer(guide: Guide, aspect: Aspect, rules: AspectRule[], situation: Situation | null): Answer {
+/**
+ * @param situationUnknown the citizen said they do not know their 情形: list every 情形's materials.
+ */
+export function composeAnswer(guide: Guide, aspect: Aspect, rules: AspectRule[], situation: Situation | null, situationUnknown = false): Answer {
   const source = text('answer_source', { name: guide.name });
   const sources: Answer['sources'] = [];
   const use = (section: SectionName) => {
@@ -59,6 +62,8 @@ export function composeAnswer(guide: Guide, aspect: Aspect, rules: AspectRule[],
     body = use('所需材料');
     if (situation) {
       body = `${text('situation_header', { situation: situation.name })}\n${situationMaterials(situation)}\n${body}`;
+    } else if (guide.situations.length && situationUnknown) {
+      body = `${body}\n${guide.situations.map((s) => `${text('situation_header', { situation: s.name })}\n${situationMaterials(s)}`).join('\n')}`;
     } else if (guide.situations.length) {
       body = `${body}\n${text('situation_pick', { choices: guide.situations.map((s) => s.name).join(' / ') })}`;
     }

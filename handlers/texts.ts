@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-type Texts = Record<string, string | Record<string, string>>;
+type Texts = Record<string, string | string[] | Record<string, string>>;
 const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'texts.zh-CN.yaml');
 const texts = parse(readFileSync(file, 'utf8')) as Texts;
 
@@ -13,4 +13,11 @@ export function text(key: string, vars: Record<string, string | number> = {}): s
   const v = sub ? (texts[head!] as Record<string, string> | undefined)?.[sub] : texts[head!];
   if (typeof v !== 'string') throw new Error(`no text "${key}" in ${file}`);
   return v.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
+}
+
+/** A list of texts (e.g. the welcome menu's questions). */
+export function textList(key: string): string[] {
+  const v = texts[key];
+  if (!Array.isArray(v)) throw new Error(`no list "${key}" in ${file}`);
+  return v;
 }

@@ -40,6 +40,10 @@ export interface IntentRules {
   howTo: RegExp[];
   /** A message made only of these words (and fillers) is a greeting. */
   greetingWords: string[];
+  /** Insults and venting: answered calmly. */
+  abuse: RegExp[];
+  /** "重新开始": forget the conversation's context. */
+  restart: RegExp[];
   outOfScope: ScopeRule[];
 }
 
@@ -117,6 +121,8 @@ export function loadLexicon(dir: string): Lexicon {
     case: string[];
     progress: string[];
     how_to?: string[];
+    abuse?: string[];
+    restart?: string[];
     greeting: { words: string[] };
     out_of_scope: Array<{ topic: string; where: string; patterns?: string[]; always?: string[] }>;
   };
@@ -133,6 +139,8 @@ export function loadLexicon(dir: string): Lexicon {
     case: list('case', raw.case),
     progress: list('progress', raw.progress),
     howTo: list('how_to', raw.how_to),
+    abuse: list('abuse', raw.abuse),
+    restart: list('restart', raw.restart),
     greetingWords: (raw.greeting?.words ?? []).map((w) => String(w).toLowerCase()),
     outOfScope: raw.out_of_scope.map((s, i) => ({
       topic: s.topic,

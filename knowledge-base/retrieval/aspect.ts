@@ -13,11 +13,11 @@ export function detectAspect(normalized: string, rules: AspectRule[]): Aspect {
  * The question without its aspect words, so "多少钱" does not pull in every 收费标准 section.
  * Only short matches go: a long one ("能让我老婆代领吗") carries words about the item too.
  */
-export function stripAspectWords(normalized: string, rules: AspectRule[]): string {
+export function stripAspectWords(normalized: string, rules: AspectRule[], keepIfEmpty = true): string {
   let t = normalized;
   for (const rule of rules) {
     for (const p of rule.patterns) t = t.replace(new RegExp(p.source, 'gi'), (m) => (m.length <= 4 ? ' ' : m));
   }
   t = t.replace(/\s+/g, ' ').trim();
-  return t.length >= 2 ? t : normalized;
+  return t.length >= 2 || !keepIfEmpty ? t : normalized;
 }

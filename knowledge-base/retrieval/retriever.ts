@@ -49,6 +49,12 @@ export interface RetrieverOptions {
   kindWeight: Record<ChunkKind, number>;
   /** An item's score sums its best chunks with these weights. */
   decay: number[];
+  /**
+   * Boost for an item whose name or alias the question contains word for word, scaled by
+   * how much of the question it covers: "我想办护照" names 普通护照首次申领's alias 办护照,
+   * while 小孩办护照 is another item's longer alias.
+   */
+  aliasWeight: number;
 }
 
 export const DEFAULT_RETRIEVER_OPTIONS: RetrieverOptions = {
@@ -58,10 +64,13 @@ export const DEFAULT_RETRIEVER_OPTIONS: RetrieverOptions = {
   weights: { bm25: 1.5, dense: 1 },
   kindWeight: { question: 1, title: 1, profile: 2, situation: 0.6, section: 0.5 },
   decay: [1, 0.5, 0.25],
+  aliasWeight: 0.4,
 };
 
 export class Retriever {
   private readonly chunkTokens = new Map<number, Set<string>>();
+  /** Normalised names and aliases (2+ characters) with their items. */
+  private readonly aliases: Array<{ text: string; itemId: string }> = [];
 
   private readonly o: RetrieverOptions;
   private readonly maxItemScore: number;
@@ -77,6 +86,26 @@ export class Retriever {
     this.maxItemScore = (w / (this.o.rrfK + 1)) * this.o.decay.reduce((a, b) => a + b, 0);
     // hnswlib's default ef (10) is below our recall depth; raise it for exact-enough results.
     index.vectors.index.setEf(this.o.recall * 2);
+    for (const g of index.guides.values()) {
+      for (const name of [g.name, ...g.aliases]) {
+        const t = text.normalizer.normalize(name).replace(/[\s\p{P}]/gu, '');
+        if ([...t].length >= 2) this.aliases.push({ text: t, itemId: g.id });
+      }
+    }
+  }
+
+  /** For each item, the share of the question's core its longest contained name or alias covers. */
+  private aliasCoverage(normalized: string): Map<string, number> {
+    const core = this.text.tokenizer.words(normalized).filter((w) => !this.text.lexicon.stopwords.has(w)).join('').replace(/[\s\p{P}]/gu, '');
+    const out = new Map<string, number>();
+    const len = [...core].length;
+    if (!len) return out;
+    for (const a of this.aliases) {
+      if (!core.includes(a.text)) continue;
+      const share = [...a.text].length / len;
+      if (share > (out.get(a.itemId) ?? 0)) out.set(a.itemId, share);
+    }
+    return out;
   }
 
   async retrieve(query: string, limit = 5): Promise<Retrieval> {
@@ -117,6 +146,12 @@ export class Retriever {
       const g = this.index.guides.get(id)!;
       return { id, name: g.name, category: g.category, score, evidence: hits };
     });
+    if (this.o.aliasWeight > 0) {
+      for (const [id, share] of this.aliasCoverage(normalized)) {
+        const it = items.find((x) => x.id === id);
+        if (it) it.score += this.o.aliasWeight * share;
+      }
+    }
     items.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
 
     // 5. confidence.

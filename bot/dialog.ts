@@ -1,0 +1,205 @@
+/**
+ * One turn of the dialog: understand the message in the light of the conversation, pick
+ * the handler, return its replies and effects. Pure decision-making: the engine around it
+ * loads and saves state, persists messages and performs effects.
+ *
+ * Order: emergency (always, even while a human owns the chat) → silence while handed
+ * over → non-text → menu choice → 重新开始 → a pending message → abuse → a pending 情形
+ * → the question, read with the current item as context.
+ */
+import { stripAspectWords } from '../knowledge-base/retrieval/aspect.ts';
+import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
+import type { Situation } from '../knowledge-base/guide.ts';
+import type { Aspect } from '../knowledge-base/lexicon.ts';
+import { handleEmergency } from '../handlers/emergency.ts';
+import type { HandlerContext, HandlerOutput } from '../handlers/handler.ts';
+import { handleHandoff } from '../handlers/handoff.ts';
+import { askForMessage, takeMessage } from '../handlers/leave-message.ts';
+import { welcomeMenu } from '../handlers/menus.ts';
+import { handleNonText } from '../handlers/non-text.ts';
+import { handleNotUnderstood, handleOutOfScope } from '../handlers/out-of-scope.ts';
+import { answerItem, clarify, noneOfThese } from '../handlers/policy-question.ts';
+import { handleAbuse, handleGreeting } from '../handlers/small-talk.ts';
+import { text } from '../handlers/texts.ts';
+import { ANSWER_AT, type AskResult } from './ask.ts';
+import { freshState } from './conversation-state.ts';
+import { maskPersonalNumbers } from './privacy.ts';
+import { detectEmergency } from './understand/rule-intent.ts';
+
+const RECENT = 5;
+/** "那补办呢", "小孩的呢", "如果是外地的": a short message that moves to a sibling item. */
+const SIBLING_CUE = /^(那|那么|那如果|如果是|要是)|呢[?？]?$/;
+/** Words left in an aspect-only follow-up that say nothing about the item. */
+const ASPECT_FILLER = /^(办|办理|弄|搞|能|可以|要|需要|得|交|去|在|吗|呢|这个|那个|它|可不可以)$/;
+
+export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise<HandlerOutput> {
+  const { inbound, state, deps } = ctx;
+  const message = (inbound.text ?? '').trim();
+  const { normalizer, lexicon } = deps.kb.text;
+  const cleaned = normalizer.clean(message);
+
+  if (message) {
+    const emergency = detectEmergency(cleaned, lexicon.intents);
+    if (emergency) return handleEmergency(emergency);
+  }
+  if (handedOver) return { replies: [], meta: { intent: 'silent' } };
+  if (inbound.kind !== 'text' && inbound.kind !== 'menu') return handleNonText(ctx);
+
+  const menuId = inbound.menuId ?? pickFromMenu(state.menu, cleaned);
+  if (menuId) return handleMenu(ctx, menuId);
+  if (!message) return handleNotUnderstood();
+  if (lexicon.intents.restart.some((p) => p.test(cleaned))) {
+    Object.assign(state, freshState(), { location: state.location });
+    return { replies: [{ type: 'text', text: text('restart') }, welcomeMenu()], meta: { intent: 'restart' } };
+  }
+  if (state.awaiting?.kind === 'message') return takeMessage(ctx, message);
+  if (lexicon.intents.abuse.some((p) => p.test(cleaned))) return handleAbuse();
+
+  state.recent = [...state.recent, maskPersonalNumbers(message)].slice(-RECENT);
+
+  if (state.awaiting?.kind === 'situation') {
+    const guide = deps.kb.index.guides.get(state.awaiting.itemId)!;
+    const s = detectSituation(guide, normalizer.normalize(message), normalizer);
+    if (s) return answerItem(ctx, guide.id, state.awaiting.aspect, s);
+  }
+  return answerQuestion(ctx, message);
+}
+
+async function answerQuestion(ctx: HandlerContext, message: string): Promise<HandlerOutput> {
+  const { state, deps } = ctx;
+  const r = await deps.asker.ask(message);
+  const meta = { candidates: r.candidates, aspect: r.aspect };
+  const withMeta = (out: HandlerOutput): HandlerOutput => ({ ...out, meta: { ...meta, ...out.meta } });
+
+  switch (r.intent) {
+    case 'emergency': // already handled; kept for exhaustiveness
+    case 'out_of_scope':
+      return withMeta(handleOutOfScope(r.answer!.text));
+    case 'handoff':
+      return withMeta(handleHandoff(ctx));
+    case 'greeting':
+      return withMeta(handleGreeting(message));
+    case 'case':
+    case 'progress': {
+      // The case dialog and progress queries come with the case platform; until then staff
+      // take the message.
+      const take = askForMessage(ctx);
+      return withMeta({ replies: [{ type: 'text', text: r.answer!.text }, ...take.replies], meta: { intent: r.intent } });
+    }
+    default:
+      break;
+  }
+
+  const contextual = state.itemId ? await readInContext(ctx, message, r) : null;
+  if (contextual) return withMeta(answerItem(ctx, contextual.itemId, contextual.aspect, contextual.situation));
+
+  if (r.intent === 'answer' && r.item) {
+    const guide = deps.kb.index.guides.get(r.item.id)!;
+    const situation = detectSituation(guide, r.normalized, deps.kb.text.normalizer);
+    return withMeta(answerItem(ctx, r.item.id, r.aspect, situation));
+  }
+  const offered = r.candidates.filter((c) => c.score >= (r.candidates[0]?.score ?? 0) * 0.35);
+  if (r.intent === 'clarify' && offered.length) return withMeta(clarify(ctx, offered, r.aspect));
+  return withMeta(handleNotUnderstood());
+}
+
+/**
+ * The current item as context: "要多少钱" asks about it; "那补办呢" moves to its sibling;
+ * "我是外地户口" names its 情形. Returns null when the message is a new question.
+ */
+async function readInContext(
+  ctx: HandlerContext,
+  message: string,
+  r: AskResult,
+): Promise<{ itemId: string; aspect: Aspect; situation: Situation | null } | null> {
+  const { state, deps } = ctx;
+  const current = deps.kb.index.guides.get(state.itemId!)!;
+  const namesService = deps.kb.terms.mentionedIn(r.normalized);
+  const confidentElsewhere = r.intent === 'answer' && r.item && r.item.id !== current.id && namesService;
+
+  // Only an aspect ("要多少钱", "在哪办", "网上能办吗"): about the current item.
+  const rest = deps.kb.text.tokenizer.tokens(stripAspectWords(r.normalized, deps.kb.text.lexicon.aspects, false));
+  if (!confidentElsewhere && r.aspect !== 'general' && rest.every((t) => ASPECT_FILLER.test(t))) {
+    return { itemId: current.id, aspect: r.aspect, situation: findSituation(current.situations, state.situation) };
+  }
+  // A short message that names no service ("小孩的呢", "那补办呢", "第一次办") is read
+  // together with the current item's core name; it may stay on the item or move to a sibling.
+  if (!confidentElsewhere && [...message].length <= 15 && (SIBLING_CUE.test(message) || (!namesService && [...message].length <= 8))) {
+    const core = coreName(ctx, current.name);
+    const moved = await deps.asker.ask(`${core} ${message.replace(SIBLING_CUE, '')}`);
+    const sibling = moved.candidates.find((c) => deps.kb.index.guides.get(c.id)?.category === current.category);
+    if (sibling?.id === current.id) return { itemId: current.id, aspect: state.aspect ?? moved.aspect, situation: findSituation(current.situations, state.situation) };
+    if (sibling) {
+      const guide = deps.kb.index.guides.get(sibling.id)!;
+      return { itemId: sibling.id, aspect: state.aspect && state.aspect !== 'general' ? state.aspect : moved.aspect, situation: detectSituation(guide, moved.normalized, deps.kb.text.normalizer) };
+    }
+  }
+  if (confidentElsewhere) return null;
+  const situation = detectSituation(current, r.normalized, deps.kb.text.normalizer);
+  if (r.aspect !== 'general' && (!namesService || r.item?.id === current.id || r.confidence < ANSWER_AT)) {
+    return { itemId: current.id, aspect: r.aspect, situation: situation ?? findSituation(current.situations, state.situation) };
+  }
+  if (situation && !namesService) return { itemId: current.id, aspect: state.aspect ?? 'materials', situation };
+  return null;
+}
+
+/** The item's name without its generic words: 普通护照首次申领 → 护照, 居民身份证首次申领 → 身份证. */
+function coreName(ctx: HandlerContext, name: string): string {
+  const { tokenizer, normalizer, lexicon } = ctx.deps.kb.text;
+  const generic = [...lexicon.genericWords].filter((g) => g.length > 1);
+  const pieces = [...new Set(tokenizer.tokens(normalizer.normalize(name.replace(/[（(].*?[)）]/g, ''))))].filter(
+    (p) => !lexicon.genericWords.has(p) && !generic.some((g) => p.includes(g)),
+  );
+  const core = pieces.filter((p) => !pieces.some((q) => q !== p && q.includes(p)));
+  return core.join(' ') || name;
+}
+
+function findSituation(list: Situation[], name: string | undefined): Situation | null {
+  return list.find((s) => s.name === name) ?? null;
+}
+
+/** A typed "2" or a typed label picks from the last menu. */
+function pickFromMenu(menu: Array<{ id: string; label: string }> | undefined, cleaned: string): string | undefined {
+  if (!menu?.length || !cleaned) return undefined;
+  const n = /^\s*(\d{1,2})\s*[.、]?\s*$/.exec(cleaned);
+  if (n) return menu[Number(n[1]) - 1]?.id;
+  return menu.find((m) => m.label.toLowerCase() === cleaned)?.id;
+}
+
+async function handleMenu(ctx: HandlerContext, id: string): Promise<HandlerOutput> {
+  const { state, deps } = ctx;
+  const [action, arg] = [id.split(':')[0]!, id.slice(id.indexOf(':') + 1)];
+  switch (action) {
+    case 'item': {
+      if (!deps.kb.index.guides.has(arg)) break;
+      const guide = deps.kb.index.guides.get(arg)!;
+      return answerItem(ctx, arg, state.aspect ?? 'general', findSituation(guide.situations, undefined));
+    }
+    case 'aspect':
+      if (!state.itemId) break;
+      return answerItem(ctx, state.itemId, arg as Aspect, findSituation(deps.kb.index.guides.get(state.itemId)!.situations, state.situation));
+    case 'situation': {
+      if (state.awaiting?.kind !== 'situation') break;
+      const guide = deps.kb.index.guides.get(state.awaiting.itemId)!;
+      const chosen = arg === 'unknown' ? 'unknown' : guide.situations[Number(arg)];
+      if (!chosen) break;
+      return answerItem(ctx, guide.id, state.awaiting.aspect, chosen);
+    }
+    case 'none':
+      return noneOfThese(ctx);
+    case 'rephrase':
+      state.awaiting = undefined;
+      return { replies: [{ type: 'text', text: text('rephrase') }], meta: { intent: 'clarify' } };
+    case 'handoff':
+      return handleHandoff(ctx);
+    case 'leave_message':
+      return askForMessage(ctx);
+    case 'continue':
+      return { replies: [welcomeMenu()], meta: { intent: 'greeting' } };
+    case 'ask':
+      // A suggested question: asked as if typed (the menu is gone, so it cannot pick itself again).
+      state.menu = undefined;
+      return runTurn({ ...ctx, inbound: { ...ctx.inbound, kind: 'text', menuId: undefined, text: arg } }, false);
+  }
+  return handleNotUnderstood();
+}

@@ -1,0 +1,132 @@
+/**
+ * The dialog engine behind every channel: one inbound message in, a TurnResult out.
+ * It serialises each citizen's messages, loads and saves the conversation, runs the turn
+ * through botkit, performs the effects (hand-over queue, messages left), logs every
+ * message with personal numbers masked, and fits texts to the channel.
+ */
+import { Asker } from './ask.ts';
+import { BotkitEngine } from './botkit-engine.ts';
+import { expire, stateName } from './conversation-state.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
+import type { Database } from './store/database.ts';
+import { createHandoff, loadConversation, logMessage, saveConversation, type ConversationRow } from './store/conversations.ts';
+import { splitText } from './text-split.ts';
+import { runTurn } from './dialog.ts';
+import type { DialogDeps, HandlerContext, HandlerOutput } from '../handlers/handler.ts';
+import { messageLeftText } from '../handlers/leave-message.ts';
+import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
+import type { Office } from '../knowledge-base/offices.ts';
+
+export const MAX_MESSAGE_CHARS = 2000;
+
+export class InboundError extends Error {}
+
+export interface EngineOptions {
+  kb: KnowledgeBase;
+  db: Database;
+  offices: Office[];
+  handoffMode: 'none' | 'queue';
+  serviceHours: string;
+  contextTtlMinutes: number;
+  now?: () => Date;
+}
+
+interface TurnState {
+  conversation: ConversationRow;
+  output?: HandlerOutput;
+}
+
+export class DialogEngine {
+  private readonly queue = new KeyedQueue();
+  private readonly botkit: BotkitEngine;
+  private readonly deps: DialogDeps;
+  /** The turn botkit is running for each conversation key (one at a time per key). */
+  private readonly turns = new Map<string, TurnState>();
+
+  constructor(private readonly o: EngineOptions) {
+    this.deps = { kb: o.kb, asker: new Asker(o.kb), offices: o.offices, handoffMode: o.handoffMode, serviceHours: o.serviceHours };
+    this.botkit = new BotkitEngine((inbound) => this.decide(inbound));
+  }
+
+  /** Handles one message; texts longer than maxTextChars are split at sentence boundaries. */
+  handle(inbound: Inbound, maxTextChars = 1000): Promise<TurnResult> {
+    validate(inbound);
+    return this.queue.run(keyOf(inbound), () => this.turn(inbound, maxTextChars));
+  }
+
+  /** Waits for turns in flight (clean shutdown). */
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  private async turn(inbound: Inbound, maxTextChars: number): Promise<TurnResult> {
+    const { db } = this.o;
+    const now = (this.o.now ?? (() => new Date()))();
+    const conversation = await loadConversation(db, inbound.channel, inbound.userId);
+    conversation.state = expire(conversation.state, now, this.o.contextTtlMinutes);
+    await logMessage(db, conversation.id, 'in', inbound.kind, inbound.text ?? inbound.menuId, inbound.location ?? inbound.event);
+
+    const key = keyOf(inbound);
+    const turn: TurnState = { conversation };
+    this.turns.set(key, turn);
+    let said: Reply[];
+    try {
+      said = await this.botkit.turn(inbound);
+    } finally {
+      this.turns.delete(key);
+    }
+    const out = turn.output ?? { replies: [] };
+
+    // Effects: the hand-over queue and messages left for staff.
+    for (const e of out.effects ?? []) {
+      if (e.type === 'handoff_requested') {
+        await createHandoff(db, conversation.id, 'handoff', e.summary);
+      } else {
+        const id = await createHandoff(db, conversation.id, 'message', e.summary, e.text);
+        said.push({ type: 'text', text: messageLeftText(id) });
+      }
+    }
+    if (out.handedOver) conversation.handedOver = true;
+
+    const lastMenu = [...said].reverse().find((r) => r.type === 'menu');
+    conversation.state.menu = lastMenu?.type === 'menu' ? lastMenu.items : undefined;
+    conversation.state.lastAt = now.toISOString();
+    await saveConversation(db, conversation);
+
+    const replies = said.flatMap((r): Reply[] => (r.type === 'text' ? splitText(r.text, maxTextChars).map((t) => ({ type: 'text', text: t })) : [r]));
+    for (const r of replies) await logMessage(db, conversation.id, 'out', r.type, r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title, r);
+
+    const meta: TurnMeta = { intent: 'answer', item: null, candidates: [], aspect: 'general', sources: [], ...out.meta };
+    return {
+      ...meta,
+      replies,
+      effects: out.effects ?? [],
+      conversation: { state: stateName(conversation.state, conversation.handedOver), handedOver: conversation.handedOver },
+    };
+  }
+
+  /** Called by botkit inside the turn: the decision itself. */
+  private async decide(inbound: Inbound): Promise<Reply[]> {
+    const turn = this.turns.get(keyOf(inbound))!;
+    const ctx: HandlerContext = { inbound, state: turn.conversation.state, deps: this.deps };
+    turn.output = await runTurn(ctx, turn.conversation.handedOver);
+    return turn.output.replies;
+  }
+}
+
+const keyOf = (i: Inbound) => `${i.channel}\u0000${i.userId}`;
+
+function validate(i: Inbound): void {
+  if (!i || typeof i !== 'object') throw new InboundError('message must be an object');
+  if (typeof i.userId !== 'string' || !i.userId.trim() || i.userId.length > 128) throw new InboundError('userId is required (at most 128 characters)');
+  if (typeof i.channel !== 'string' || !i.channel) throw new InboundError('channel is required');
+  if (i.kind === 'text') {
+    if (typeof i.text !== 'string' || !i.text.trim()) throw new InboundError('text must not be empty');
+    if (i.text.length > MAX_MESSAGE_CHARS) throw new InboundError(`text is longer than ${MAX_MESSAGE_CHARS} characters`);
+  }
+  if (i.kind === 'menu' && (typeof i.menuId !== 'string' || !i.menuId || i.menuId.length > 200)) throw new InboundError('menuId must be a non-empty string');
+  if (i.kind === 'location' && (!i.location || !Number.isFinite(i.location.lat) || !Number.isFinite(i.location.lng))) {
+    throw new InboundError('location needs numeric lat and lng');
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The channel-neutral contract of 小安: an inbound message in, replies and effects out.
+ * Channels (web chat now, WeChat later) only translate to and from these types.
+ */
+import type { Aspect } from '../knowledge-base/lexicon.ts';
+import type { Intent } from './understand/rule-intent.ts';
+
+export type InboundKind = 'text' | 'menu' | 'image' | 'voice' | 'file' | 'location' | 'event';
+
+export interface Inbound {
+  channel: string;
+  userId: string;
+  kind: InboundKind;
+  text?: string;
+  /** The id of a menu item the citizen tapped. */
+  menuId?: string;
+  location?: { lat: number; lng: number; label?: string };
+  /** For kind "event": enter_session, leave, … */
+  event?: string;
+}
+
+export interface MenuItem {
+  id: string;
+  label: string;
+}
+
+export type Reply =
+  | { type: 'text'; text: string }
+  | { type: 'menu'; head: string; items: MenuItem[]; tail?: string }
+  | { type: 'link'; title: string; url: string }
+  | { type: 'card'; title: string; body: string; sources?: Source[] };
+
+export interface Source {
+  itemId: string;
+  itemName: string;
+  section: string;
+}
+
+/** Things a turn asks the outside world to do, applied by one place after the turn. */
+export type Effect =
+  | { type: 'handoff_requested'; summary: HandoffSummary; queued: boolean }
+  | { type: 'message_left'; text: string; summary: HandoffSummary };
+
+export interface HandoffSummary {
+  intent: string;
+  item: { id: string; name: string } | null;
+  lastQuestions: string[];
+}
+
+export interface TurnMeta {
+  intent: Intent | 'menu' | 'non_text' | 'silent' | 'restart' | 'situation' | 'leave_message';
+  item: { id: string; name: string } | null;
+  candidates: Array<{ id: string; name: string; score: number }>;
+  aspect: Aspect;
+  sources: Source[];
+}
+
+export interface TurnResult extends TurnMeta {
+  replies: Reply[];
+  effects: Effect[];
+  conversation: { state: string; handedOver: boolean };
+}

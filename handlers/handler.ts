@@ -1,0 +1,30 @@
+/** What every handler receives and returns. Handlers decide; the engine persists and sends. */
+import type { Asker } from '../bot/ask.ts';
+import type { ConversationState } from '../bot/conversation-state.ts';
+import type { Effect, Inbound, Reply, TurnMeta } from '../bot/messages.ts';
+import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
+import type { Office } from '../knowledge-base/offices.ts';
+
+export interface DialogDeps {
+  kb: KnowledgeBase;
+  asker: Asker;
+  offices: Office[];
+  /** Whether a human service channel takes hand-overs now ("queue"), or none is configured. */
+  handoffMode: 'none' | 'queue';
+  serviceHours: string;
+}
+
+export interface HandlerContext {
+  inbound: Inbound;
+  /** This turn's copy of the state; handlers change it. */
+  state: ConversationState;
+  deps: DialogDeps;
+}
+
+export interface HandlerOutput {
+  replies: Reply[];
+  effects?: Effect[];
+  meta?: Partial<TurnMeta>;
+  /** Set when the turn hands the chat to a human. */
+  handedOver?: boolean;
+}
