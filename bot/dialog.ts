@@ -49,7 +49,9 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
   if (menuId) return handleMenu(ctx, menuId);
   if (!message) return handleNotUnderstood();
   if (lexicon.intents.restart.some((p) => p.test(cleaned))) {
-    Object.assign(state, freshState(), { location: state.location });
+    const location = state.location;
+    for (const k of Object.keys(state)) delete (state as unknown as Record<string, unknown>)[k];
+    Object.assign(state, freshState(), location ? { location } : {});
     return { replies: [{ type: 'text', text: text('restart') }, welcomeMenu()], meta: { intent: 'restart' } };
   }
   if (state.awaiting?.kind === 'message') return takeMessage(ctx, message);

@@ -1,20 +1,29 @@
 /**
- * The HTTP surface. For now: health, readiness and POST /api/ask (one question, no
- * dialog context). The dialog engine and the web chat come on top of this.
+ * The HTTP surface: health, the web chat page, POST /api/chat with its event stream,
+ * POST /api/ask (one question, no context) and the staff API.
  */
+import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Asker, MAX_QUESTION_CHARS, QuestionError } from '../ask.ts';
+import { PROJECT_ROOT } from '../config.ts';
+import type { DialogEngine } from '../engine.ts';
+import type { PushHub } from '../push-hub.ts';
 import type { Database } from '../store/database.ts';
 import { logQuestion } from '../store/question-log.ts';
 import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
+import { chatRoutes } from './chat-routes.ts';
+import { staffRoutes } from './staff-routes.ts';
 
 export interface AppDeps {
   kb: KnowledgeBase;
   db: Database;
+  engine: DialogEngine;
+  push: PushHub;
+  staffApiToken?: string;
   isShuttingDown: () => boolean;
 }
 
-export function createApp({ kb, db, isShuttingDown }: AppDeps): express.Express {
+export function createApp({ kb, db, engine, push, staffApiToken, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
   const app = express();
   const asker = new Asker(kb);
   app.disable('x-powered-by');
@@ -32,6 +41,13 @@ export function createApp({ kb, db, isShuttingDown }: AppDeps): express.Express 
       res.status(503).json({ ready: false, reason: 'database unavailable' });
     }
   });
+
+  // The web chat: static files served from this repository, no CDN.
+  app.use(express.static(path.join(PROJECT_ROOT, 'web', 'chat'), { index: 'index.html', maxAge: '1h' }));
+
+  const chat = chatRoutes(engine, push);
+  app.use(chat.router);
+  app.use(staffRoutes(db, staffApiToken));
 
   app.post('/api/ask', async (req, res) => {
     const text = (req.body as { text?: unknown } | undefined)?.text;
@@ -58,5 +74,5 @@ export function createApp({ kb, db, isShuttingDown }: AppDeps): express.Express 
     console.error('request failed:', err.message);
     res.status(500).json({ error: '服务暂时不可用，请稍后再试' });
   });
-  return app;
+  return { app, closeStreams: chat.closeStreams };
 }

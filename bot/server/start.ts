@@ -4,10 +4,15 @@ import type { Config } from '../config.ts';
 import { openDatabase } from '../store/database.ts';
 import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
+import { loadOffices } from '../../knowledge-base/offices.ts';
+import { DialogEngine } from '../engine.ts';
+import { PushHub } from '../push-hub.ts';
 import { createApp } from './app.ts';
 
 export interface RunningServer {
   port: number;
+  push: PushHub;
+  engine: DialogEngine;
   close: () => Promise<void>;
 }
 
@@ -25,21 +30,34 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   }
   log(`知识库：${kb.index.meta.itemCount} 个事项，${kb.built ? `新建索引 ${kb.index.meta.buildMs} ms` : '复用已有索引'}`);
 
+  const engine = new DialogEngine({
+    kb,
+    db,
+    offices: loadOffices(config.officesPath),
+    handoffMode: config.handoffMode,
+    serviceHours: config.serviceHours,
+    contextTtlMinutes: config.contextTtlMinutes,
+  });
+  const push = new PushHub();
   let shuttingDown = false;
-  const app = createApp({ kb, db, isShuttingDown: () => shuttingDown });
+  const { app, closeStreams } = createApp({ kb, db, engine, push, staffApiToken: config.staffApiToken, isShuttingDown: () => shuttingDown });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  log(`小安已启动：http://localhost:${port}/ （健康检查 /healthz，提问 POST /api/ask）`);
+  log(`小安已启动：在浏览器打开 http://localhost:${port}/ （对话接口 POST /api/chat，健康检查 /healthz）`);
 
   const close = async () => {
     if (shuttingDown) return;
     shuttingDown = true;
-    // Stop accepting, let requests in flight finish, then close the database.
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop accepting, end event streams, let turns in flight finish, then close the database.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    closeStreams();
+    server.closeIdleConnections();
+    await engine.drain();
+    await closed;
     await db.close();
   };
   if (o.handleSignals !== false) {
@@ -56,5 +74,5 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
       });
     }
   }
-  return { port, close };
+  return { port, push, engine, close };
 }

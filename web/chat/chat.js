@@ -1,0 +1,149 @@
+// 小安 web chat: talks to POST /api/chat and listens on /api/chat/events for pushed messages.
+(() => {
+  'use strict';
+  const log = document.getElementById('log');
+  const form = document.getElementById('composer');
+  const input = document.getElementById('input');
+  const send = document.getElementById('send');
+  const typing = document.getElementById('typing');
+  const bigger = document.getElementById('bigger');
+
+  const userId = (() => {
+    const key = 'xiaoan.userId';
+    let id = localStorage.getItem(key);
+    if (!id) {
+      id = `web-${crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2)}`;
+      localStorage.setItem(key, id);
+    }
+    return id;
+  })();
+
+  if (localStorage.getItem('xiaoan.big') === '1') setBig(true);
+  bigger.addEventListener('click', () => setBig(!document.documentElement.classList.contains('big')));
+  function setBig(on) {
+    document.documentElement.classList.toggle('big', on);
+    bigger.setAttribute('aria-pressed', String(on));
+    localStorage.setItem('xiaoan.big', on ? '1' : '0');
+  }
+
+  function scroll() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function bubble(text, who, extra) {
+    const div = document.createElement('div');
+    div.className = `msg ${who}${extra ? ` ${extra}` : ''}`;
+    div.textContent = text;
+    log.appendChild(div);
+    scroll();
+    return div;
+  }
+
+  function menu(reply) {
+    const box = document.createElement('div');
+    box.className = 'menu';
+    box.setAttribute('role', 'group');
+    const head = document.createElement('p');
+    head.className = 'head msg bot';
+    head.textContent = reply.head;
+    box.appendChild(head);
+    const list = document.createElement('ul');
+    list.className = 'items';
+    for (const item of reply.items) {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = item.label;
+      b.dataset.menuId = item.id;
+      b.addEventListener('click', () => talk({ menuId: item.id }, item.label));
+      li.appendChild(b);
+      list.appendChild(li);
+    }
+    box.appendChild(list);
+    if (reply.tail) {
+      const tail = document.createElement('p');
+      tail.className = 'msg bot';
+      tail.textContent = reply.tail;
+      box.appendChild(tail);
+    }
+    log.appendChild(box);
+    scroll();
+  }
+
+  function render(replies, sources) {
+    for (const r of replies) {
+      if (r.type === 'text') bubble(r.text, 'bot');
+      else if (r.type === 'menu') menu(r);
+      else if (r.type === 'link') {
+        const a = document.createElement('a');
+        a.href = r.url;
+        a.textContent = r.title;
+        a.rel = 'noopener';
+        const div = bubble('', 'bot');
+        div.appendChild(a);
+      } else if (r.type === 'card') bubble(`${r.title}\n${r.body}`, 'bot');
+    }
+    if (sources && sources.length) {
+      const names = [...new Set(sources.map((s) => s.itemName))];
+      const p = document.createElement('p');
+      p.className = 'sources';
+      p.textContent = `来源：${names.map((n) => `《${n}》`).join('、')}办事指南`;
+      log.appendChild(p);
+      scroll();
+    }
+  }
+
+  let busy = false;
+  async function talk(body, shown) {
+    if (busy) return;
+    busy = true;
+    send.disabled = true;
+    if (shown) bubble(shown, 'me');
+    typing.hidden = false;
+    try {
+      const res = await fetch('/api/chat', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId, ...body }),
+      });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) bubble(data.error || '发送失败，请稍后再试。', 'bot', 'error');
+      else render(data.replies || [], data.sources);
+    } catch {
+      bubble('网络好像断开了，请检查网络后再试。', 'bot', 'error');
+    } finally {
+      typing.hidden = true;
+      busy = false;
+      send.disabled = false;
+      input.focus();
+    }
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    talk({ text }, text);
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // Pushed messages (e.g. a satisfaction survey) arrive while the page is open.
+  if ('EventSource' in window) {
+    const events = new EventSource(`/api/chat/events?userId=${encodeURIComponent(userId)}`);
+    events.addEventListener('message', (e) => {
+      try {
+        render(JSON.parse(e.data).replies || []);
+      } catch {
+        /* a malformed push is ignored */
+      }
+    });
+  }
+
+  talk({ kind: 'event' });
+})();
