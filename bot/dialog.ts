@@ -29,8 +29,6 @@ import { detectEmergency } from './understand/rule-intent.ts';
 const RECENT = 5;
 /** "那补办呢", "小孩的呢", "如果是外地的": a short message that moves to a sibling item. */
 const SIBLING_CUE = /^(那|那么|那如果|如果是|要是)|呢[?？]?$/;
-/** Words left in an aspect-only follow-up that say nothing about the item. */
-const ASPECT_FILLER = /^(办|办理|弄|搞|能|可以|要|需要|得|交|去|在|吗|呢|这个|那个|它|可不可以)$/;
 
 export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise<HandlerOutput> {
   const { inbound, state, deps } = ctx;
@@ -45,6 +43,7 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
   if (handedOver) return { replies: [], meta: { intent: 'silent' } };
   if (inbound.kind !== 'text' && inbound.kind !== 'menu') return handleNonText(ctx);
 
+  if (inbound.kind === 'text' && message) state.recent = [...state.recent, maskPersonalNumbers(message)].slice(-RECENT);
   const menuId = inbound.menuId ?? pickFromMenu(state.menu, cleaned);
   if (menuId) return handleMenu(ctx, menuId);
   if (!message) return handleNotUnderstood();
@@ -56,8 +55,6 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
   }
   if (state.awaiting?.kind === 'message') return takeMessage(ctx, message);
   if (lexicon.intents.abuse.some((p) => p.test(cleaned))) return handleAbuse();
-
-  state.recent = [...state.recent, maskPersonalNumbers(message)].slice(-RECENT);
 
   if (state.awaiting?.kind === 'situation') {
     const guide = deps.kb.index.guides.get(state.awaiting.itemId)!;
@@ -119,9 +116,9 @@ async function readInContext(
   const namesService = deps.kb.terms.mentionedIn(r.normalized);
   const confidentElsewhere = r.intent === 'answer' && r.item && r.item.id !== current.id && namesService;
 
-  // Only an aspect ("要多少钱", "在哪办", "网上能办吗"): about the current item.
-  const rest = deps.kb.text.tokenizer.tokens(stripAspectWords(r.normalized, deps.kb.text.lexicon.aspects, false));
-  if (!confidentElsewhere && r.aspect !== 'general' && rest.every((t) => ASPECT_FILLER.test(t))) {
+  // An aspect and nothing that names a service ("要多少钱", "多久能拿到"): about the current item.
+  const rest = stripAspectWords(r.normalized, deps.kb.text.lexicon.aspects, false);
+  if (!confidentElsewhere && r.aspect !== 'general' && !deps.kb.terms.mentionedIn(rest)) {
     return { itemId: current.id, aspect: r.aspect, situation: findSituation(current.situations, state.situation) };
   }
   // A short message that names no service ("小孩的呢", "那补办呢", "第一次办") is read
@@ -130,10 +127,11 @@ async function readInContext(
     const core = coreName(ctx, current.name);
     const moved = await deps.asker.ask(`${core} ${message.replace(SIBLING_CUE, '')}`);
     const sibling = moved.candidates.find((c) => deps.kb.index.guides.get(c.id)?.category === current.category);
-    if (sibling?.id === current.id) return { itemId: current.id, aspect: state.aspect ?? moved.aspect, situation: findSituation(current.situations, state.situation) };
+    const aspect = r.aspect !== 'general' ? r.aspect : (state.aspect ?? moved.aspect);
+    if (sibling?.id === current.id) return { itemId: current.id, aspect, situation: findSituation(current.situations, state.situation) };
     if (sibling) {
       const guide = deps.kb.index.guides.get(sibling.id)!;
-      return { itemId: sibling.id, aspect: state.aspect && state.aspect !== 'general' ? state.aspect : moved.aspect, situation: detectSituation(guide, moved.normalized, deps.kb.text.normalizer) };
+      return { itemId: sibling.id, aspect, situation: detectSituation(guide, moved.normalized, deps.kb.text.normalizer) };
     }
   }
   if (confidentElsewhere) return null;
