@@ -1,0 +1,70 @@
+/** The web chat in a real browser: ask, tap a menu button, see the answer and its source. */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../bot/server/start.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { removeDir, testConfig } from '../helpers/kb.ts';
+
+describe('web chat page', () => {
+  const config = testConfig();
+  let server: RunningServer;
+  let browser: Browser;
+  let base = '';
+  beforeAll(async () => {
+    server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
+    base = `http://127.0.0.1:${server.port}`;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server.close();
+    removeDir(config.dataDir);
+  });
+
+  it('asks "身份证丢了怎么办", taps a menu button and sees the answer', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const blocked: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(base)) blocked.push(r.url());
+    });
+    await page.goto(base);
+    await expect(page.title()).resolves.toContain('小安');
+    // The welcome menu arrives by itself.
+    await page.getByRole('button', { name: '身份证丢了怎么补' }).waitFor();
+
+    await page.getByLabel('输入您的问题').fill('身份证丢了怎么办');
+    await page.keyboard.press('Enter');
+    await page.getByText('身份证丢了怎么办', { exact: true }).waitFor();
+    // 情形 menu as buttons, then the answer for the chosen one.
+    const choice = page.getByRole('button', { name: '在户籍地补领' });
+    await choice.waitFor();
+    await choice.click();
+    await page.getByText('来源：《居民身份证丢失补领》办事指南').first().waitFor();
+    const log = await page.locator('#log').innerText();
+    expect(log).toContain('工本费每证 40 元');
+
+    // A follow-up button works from the keyboard too.
+    const fees = page.getByRole('button', { name: '收费标准' }).last();
+    await fees.focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('居民身份证丢失补领·收费标准').waitFor();
+
+    // Large text for elderly users.
+    const before = await page.evaluate(() => getComputedStyle(document.body).fontSize);
+    await page.getByRole('button', { name: /大字模式/ }).click();
+    const after = await page.evaluate(() => getComputedStyle(document.body).fontSize);
+    expect(parseFloat(after)).toBeGreaterThan(parseFloat(before));
+    // Everything came from our own server: no CDN.
+    expect(blocked).toEqual([]);
+    await page.screenshot({ path: `${config.dataDir}/chat.png` });
+  });
+
+  it('shows a pushed message in an open chat', async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.getByRole('button', { name: '转人工' }).waitFor();
+    const userId = await page.evaluate(() => localStorage.getItem('xiaoan.userId'));
+    await expect.poll(() => server.push.publish('web', userId!, [{ type: 'text', text: '您反映的问题已办结，请您评价。' }])).toBeGreaterThan(0);
+    await page.getByText('您反映的问题已办结，请您评价。').waitFor();
+  });
+});
