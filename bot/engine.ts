@@ -10,7 +10,7 @@ import { expire, stateName } from './conversation-state.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
-import { createHandoff, loadConversation, logMessage, saveConversation, type ConversationRow } from './store/conversations.ts';
+import { beginTurn, createHandoff, endTurn, type ConversationRow } from './store/conversations.ts';
 import { splitText } from './text-split.ts';
 import { runTurn } from './dialog.ts';
 import type { DialogDeps, HandlerContext, HandlerOutput } from '../handlers/handler.ts';
@@ -63,9 +63,13 @@ export class DialogEngine {
   private async turn(inbound: Inbound, maxTextChars: number): Promise<TurnResult> {
     const { db } = this.o;
     const now = (this.o.now ?? (() => new Date()))();
-    const conversation = await loadConversation(db, inbound.channel, inbound.userId);
+    const conversation = await beginTurn(db, inbound.channel, inbound.userId, {
+      direction: 'in',
+      kind: inbound.kind,
+      text: inbound.text ?? inbound.menuId,
+      payload: inbound.location ?? (inbound.event ? { event: inbound.event } : undefined),
+    });
     conversation.state = expire(conversation.state, now, this.o.contextTtlMinutes);
-    await logMessage(db, conversation.id, 'in', inbound.kind, inbound.text ?? inbound.menuId, inbound.location ?? inbound.event);
 
     const key = keyOf(inbound);
     const turn: TurnState = { conversation };
@@ -92,10 +96,12 @@ export class DialogEngine {
     const lastMenu = [...said].reverse().find((r) => r.type === 'menu');
     conversation.state.menu = lastMenu?.type === 'menu' ? lastMenu.items : undefined;
     conversation.state.lastAt = now.toISOString();
-    await saveConversation(db, conversation);
-
     const replies = said.flatMap((r): Reply[] => (r.type === 'text' ? splitText(r.text, maxTextChars).map((t) => ({ type: 'text', text: t })) : [r]));
-    for (const r of replies) await logMessage(db, conversation.id, 'out', r.type, r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title, r);
+    await endTurn(
+      db,
+      conversation,
+      replies.map((r) => ({ direction: 'out', kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title, payload: r.type === 'text' ? undefined : r })),
+    );
 
     const meta: TurnMeta = { intent: 'answer', item: null, candidates: [], aspect: 'general', sources: [], ...out.meta };
     return {

@@ -1,11 +1,15 @@
 /**
- * `npm run bench`: index build time (cold, no saved index) and per-question latency over
- * the eval questions once the index is loaded. Figures, not pass/fail.
+ * `npm run bench`: index build time (cold, no saved index), per-question latency of the
+ * retriever once the index is loaded, and /api/chat under load (autocannon, 50 concurrent
+ * citizens, eval questions, embedded defaults). Figures, not pass/fail.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import autocannon from 'autocannon';
 import { Asker } from '../bot/ask.ts';
+import { spawn } from 'node:child_process';
+import { PROJECT_ROOT } from '../bot/config.ts';
 import type { Config } from '../bot/config.ts';
 import { loadCatalogue } from '../knowledge-base/catalogue.ts';
 import { openKnowledgeBase } from '../knowledge-base/knowledge-base.ts';
@@ -49,7 +53,78 @@ export async function runBench(config: Config): Promise<void> {
         `p99 ${percentile(lat, 99).toFixed(2)} ms, ${(lat.length / (total / 1000)).toFixed(0)} questions/s on one core; ` +
         `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
     );
+    await benchChat(path.join(tmp, 'chat'), questions);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Starts 小安 as its own process (as in production), so the load generator does not share its event loop. */
+async function startServerProcess(dataDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bot', 'cli', 'xiaoan.js'), 'serve'], {
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /localhost:(\d+)\//.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** 50 concurrent citizens, each a connection with its own userId, asking eval questions in turn. */
+async function benchChat(dataDir: string, questions: string[]): Promise<void> {
+  const server = await startServerProcess(dataDir);
+  try {
+    const run = (duration: number, connections = 50) => {
+      const times: number[] = [];
+      let users = 0;
+      const instance = autocannon({
+        url: `http://127.0.0.1:${server.port}`,
+        connections,
+        duration,
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/chat',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req, ctx: object) => {
+              const context = ctx as Record<string, number>;
+              context.user ??= ++users;
+              context.n = (context.n ?? context.user * 7) + 1;
+              return { ...req, body: JSON.stringify({ userId: `bench-${context.user}`, text: questions[context.n % questions.length] }) };
+            },
+          },
+        ],
+      });
+      (instance as unknown as NodeJS.EventEmitter).on("response", (_c: unknown, _s: unknown, _b: unknown, ms: number) => times.push(ms));
+      return instance.then((result) => ({ result, times }));
+    };
+    await run(3); // warm-up
+    const report = (label: string, { result, times }: { result: autocannon.Result; times: number[] }) =>
+      console.log(
+        `/api/chat, ${label}: ${result.requests.total} turns, ${(result.requests.total / 15).toFixed(0)} turns/s, ` +
+          `p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms, ` +
+          `errors ${result.errors}, non-2xx ${result.non2xx}`,
+      );
+    // 50 citizens as fast as they can (closed loop): the throughput ceiling of one process.
+    // By Little's law their latency is 50 / throughput, so it mostly measures the queue.
+    report('50 concurrent citizens, flat out, 15 s', await run(15, 50));
+    // One citizen at a time: the time a single turn takes end to end over HTTP.
+    report('1 citizen at a time, 15 s', await run(15, 1));
+  } finally {
+    await server.stop();
   }
 }

@@ -11,6 +11,8 @@ export interface AspectRule {
   label: string;
   section: string;
   patterns: RegExp[];
+  /** The same patterns with the g flag, for removing every match. */
+  global: RegExp[];
 }
 export const ASPECTS = ['materials', 'fees', 'time', 'place', 'conditions', 'process', 'online'] as const;
 export type Aspect = (typeof ASPECTS)[number] | 'general';
@@ -112,6 +114,7 @@ export function loadLexicon(dir: string): Lexicon {
       label: v.label,
       section: v.section,
       patterns: (v.patterns ?? []).map((p, i) => compile('aspects.yaml', `${key}[${i}]`, p)),
+      global: (v.patterns ?? []).map((p) => new RegExp(String(p), 'gi')),
     };
   });
 

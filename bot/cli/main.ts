@@ -182,6 +182,14 @@ program
   });
 
 program
+  .command('chat')
+  .description('talk to 小安 in the terminal')
+  .action(async () => {
+    const { runChat } = await import('./chat.ts');
+    await runChat(config());
+  });
+
+program
   .command('bench')
   .description('measure index build time and question latency')
   .action(async () => {

@@ -23,29 +23,48 @@ export async function loadConversation(db: Database, channel: string, userId: st
   return { id: Number(r.id), channel, userId, state: { ...freshState(), ...r.state }, handedOver: r.handed_over };
 }
 
-export async function saveConversation(db: Database, c: ConversationRow): Promise<void> {
-  await db.query('UPDATE conversations SET state = $2, handed_over = $3, updated_at = now() WHERE id = $1', [
-    c.id,
-    JSON.stringify(c.state),
-    c.handedOver,
-  ]);
+export interface MessageRecord {
+  direction: 'in' | 'out';
+  kind: string;
+  text?: string;
+  payload?: unknown;
 }
 
-export async function logMessage(
-  db: Database,
-  conversationId: number,
-  direction: 'in' | 'out',
-  kind: string,
-  text: string | undefined,
-  payload?: unknown,
-): Promise<void> {
-  await db.query('INSERT INTO messages (conversation_id, direction, kind, text, payload) VALUES ($1, $2, $3, $4, $5)', [
-    conversationId,
-    direction,
-    kind,
-    text === undefined ? null : maskPersonalNumbers(text),
-    payload === undefined ? null : maskPersonalNumbers(JSON.stringify(payload)),
-  ]);
+const record = (m: MessageRecord) => ({
+  direction: m.direction,
+  kind: m.kind,
+  text: m.text === undefined ? null : maskPersonalNumbers(m.text),
+  payload: m.payload === undefined ? null : JSON.parse(maskPersonalNumbers(JSON.stringify(m.payload))),
+});
+
+/**
+ * Opens (or creates) the conversation and records the inbound message, in one round trip,
+ * before the turn runs: a message is stored even if the turn then fails.
+ */
+export async function beginTurn(db: Database, channel: string, userId: string, inbound: MessageRecord): Promise<ConversationRow> {
+  const m = record(inbound);
+  const { rows } = await db.query<{ id: string; state: ConversationState; handed_over: boolean }>(
+    `WITH c AS (
+       INSERT INTO conversations (channel, user_id) VALUES ($1, $2)
+       ON CONFLICT (channel, user_id) DO UPDATE SET updated_at = now()
+       RETURNING id, state, handed_over),
+     m AS (INSERT INTO messages (conversation_id, direction, kind, text, payload) SELECT id, 'in', $3, $4, $5 FROM c)
+     SELECT id, state, handed_over FROM c`,
+    [channel, userId, m.kind, m.text, m.payload === null ? null : JSON.stringify(m.payload)],
+  );
+  const r = rows[0]!;
+  return { id: Number(r.id), channel, userId, state: { ...freshState(), ...r.state }, handedOver: r.handed_over };
+}
+
+/** Saves the state and records the replies, in one round trip. */
+export async function endTurn(db: Database, c: ConversationRow, replies: MessageRecord[]): Promise<void> {
+  await db.query(
+    `WITH c AS (UPDATE conversations SET state = $2, handed_over = $3, updated_at = now() WHERE id = $1 RETURNING id)
+     INSERT INTO messages (conversation_id, direction, kind, text, payload)
+     SELECT c.id, m.direction, m.kind, m.text, m.payload
+     FROM c, jsonb_to_recordset($4::jsonb) AS m(direction text, kind text, text text, payload jsonb)`,
+    [c.id, JSON.stringify(c.state), c.handedOver, JSON.stringify(replies.map(record))],
+  );
 }
 
 export async function listMessages(db: Database, conversationId: number): Promise<Array<{ direction: string; kind: string; text: string | null }>> {

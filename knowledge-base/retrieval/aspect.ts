@@ -16,7 +16,7 @@ export function detectAspect(normalized: string, rules: AspectRule[]): Aspect {
 export function stripAspectWords(normalized: string, rules: AspectRule[], keepIfEmpty = true): string {
   let t = normalized;
   for (const rule of rules) {
-    for (const p of rule.patterns) t = t.replace(new RegExp(p.source, 'gi'), (m) => (m.length <= 4 ? ' ' : m));
+    for (const p of rule.global) t = t.replace(p, (m) => (m.length <= 4 ? ' ' : m));
   }
   t = t.replace(/\s+/g, ' ').trim();
   return t.length >= 2 || !keepIfEmpty ? t : normalized;

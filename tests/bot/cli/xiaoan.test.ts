@@ -98,3 +98,20 @@ describe('xiaoan CLI', () => {
     expect(cfg.stderr).toContain('PORT must be a number');
   });
 });
+
+describe('xiaoan chat', () => {
+  it('chats in the terminal with numbered menus, and a typed number picks', async () => {
+    const dataDir = tempDir();
+    const child = execFile(process.execPath, [BIN, 'chat'], { env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, cwd: PROJECT_ROOT });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin!.write('身份证丢了怎么办\n');
+    child.stdin!.write('1\n');
+    child.stdin!.end('退出\n');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(out).toContain('1. 身份证丢了怎么补');
+    expect(out).toContain('1. 在户籍地补领');
+    expect(out).toContain('来源：《居民身份证丢失补领》办事指南');
+    removeDir(dataDir);
+  });
+});
