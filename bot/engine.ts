@@ -16,7 +16,8 @@ import { runTurn } from './dialog.ts';
 import type { DialogDeps, HandlerContext, HandlerOutput } from '../handlers/handler.ts';
 import { messageLeftText } from '../handlers/leave-message.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
-import type { Office } from '../knowledge-base/offices.ts';
+import { loadOffices, type Office } from '../knowledge-base/offices.ts';
+import type { Config } from './config.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
 
@@ -119,6 +120,18 @@ export class DialogEngine {
     turn.output = await runTurn(ctx, turn.conversation.handedOver);
     return turn.output.replies;
   }
+}
+
+/** The engine as configured: offices from the data file, hand-over mode, hours and context TTL. */
+export function createDialogEngine(config: Config, kb: KnowledgeBase, db: Database): DialogEngine {
+  return new DialogEngine({
+    kb,
+    db,
+    offices: loadOffices(config.officesPath),
+    handoffMode: config.handoffMode,
+    serviceHours: config.serviceHours,
+    contextTtlMinutes: config.contextTtlMinutes,
+  });
 }
 
 const keyOf = (i: Inbound) => `${i.channel}\u0000${i.userId}`;

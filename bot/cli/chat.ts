@@ -2,11 +2,10 @@
 import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Config } from '../config.ts';
-import { DialogEngine } from '../engine.ts';
+import { createDialogEngine } from '../engine.ts';
 import type { Reply } from '../messages.ts';
 import { openDatabase } from '../store/database.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
-import { loadOffices } from '../../knowledge-base/offices.ts';
 
 export function renderForTerminal(replies: Reply[]): string {
   return replies
@@ -22,14 +21,7 @@ export function renderForTerminal(replies: Reply[]): string {
 export async function runChat(config: Config): Promise<void> {
   const kb = await openKnowledgeBase(config);
   const db = await openDatabase(config);
-  const engine = new DialogEngine({
-    kb,
-    db,
-    offices: loadOffices(config.officesPath),
-    handoffMode: config.handoffMode,
-    serviceHours: config.serviceHours,
-    contextTtlMinutes: config.contextTtlMinutes,
-  });
+  const engine = createDialogEngine(config, kb, db);
   const userId = `cli-${os.userInfo().username}`;
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
   const say = async (text: string | null) => {

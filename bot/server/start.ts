@@ -4,8 +4,7 @@ import type { Config } from '../config.ts';
 import { openDatabase } from '../store/database.ts';
 import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
-import { loadOffices } from '../../knowledge-base/offices.ts';
-import { DialogEngine } from '../engine.ts';
+import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
 import { createApp } from './app.ts';
 
@@ -30,14 +29,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   }
   log(`知识库：${kb.index.meta.itemCount} 个事项，${kb.built ? `新建索引 ${kb.index.meta.buildMs} ms` : '复用已有索引'}`);
 
-  const engine = new DialogEngine({
-    kb,
-    db,
-    offices: loadOffices(config.officesPath),
-    handoffMode: config.handoffMode,
-    serviceHours: config.serviceHours,
-    contextTtlMinutes: config.contextTtlMinutes,
-  });
+  const engine = createDialogEngine(config, kb, db);
   const push = new PushHub();
   let shuttingDown = false;
   const { app, closeStreams } = createApp({ kb, db, engine, push, staffApiToken: config.staffApiToken, isShuttingDown: () => shuttingDown });
