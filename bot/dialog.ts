@@ -68,7 +68,7 @@ async function answerQuestion(ctx: HandlerContext, message: string): Promise<Han
   const { state, deps } = ctx;
   const r = await deps.asker.ask(message);
   const meta = { candidates: r.candidates, aspect: r.aspect };
-  const withMeta = (out: HandlerOutput): HandlerOutput => ({ ...out, meta: { ...meta, ...out.meta } });
+  const withMeta = (out: HandlerOutput): HandlerOutput => ({ ...out, asked: r, meta: { ...meta, ...out.meta } });
 
   switch (r.intent) {
     case 'emergency': // already handled; kept for exhaustiveness

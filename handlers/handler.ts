@@ -1,5 +1,5 @@
 /** What every handler receives and returns. Handlers decide; the engine persists and sends. */
-import type { Asker } from '../bot/ask.ts';
+import type { Asker, AskResult } from '../bot/ask.ts';
 import type { ConversationState } from '../bot/conversation-state.ts';
 import type { Effect, Inbound, Reply, TurnMeta } from '../bot/messages.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
@@ -27,4 +27,6 @@ export interface HandlerOutput {
   meta?: Partial<TurnMeta>;
   /** Set when the turn hands the chat to a human. */
   handedOver?: boolean;
+  /** How the question was understood, for the question log. */
+  asked?: AskResult;
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../bot/server/start.ts';
 import { openDatabase } from '../../../bot/store/database.ts';
 import { listMessages, loadConversation } from '../../../bot/store/conversations.ts';
+import { recentQuestions } from '../../../bot/store/question-log.ts';
 import { removeDir, testConfig } from '../../helpers/kb.ts';
 
 const post = (base: string, body: unknown, raw?: string) =>
@@ -123,6 +124,10 @@ describe('a conversation across a server restart', () => {
     const msgs = await listMessages(db, conv.id);
     expect(msgs[0]).toMatchObject({ direction: 'in', text: '驾照到期怎么换，我电话138****5678' });
     expect(JSON.stringify(msgs)).not.toContain('13812345678');
+    // Chat questions go to the question log too, for analytics.
+    const logged = await recentQuestions(db, 5);
+    expect(logged.map((q) => q.channel)).toContain('web');
+    expect(logged.some((q) => q.text === '驾照到期怎么换，我电话138****5678' && q.itemId === 'jsz-02')).toBe(true);
     await db.close();
     removeDir(config.dataDir);
   });
