@@ -11,7 +11,7 @@ import { KeyedQueue } from './keyed-queue.ts';
 import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
 import { beginTurn, createHandoff, endTurn, type ConversationRow } from './store/conversations.ts';
-import { logQuestion } from './store/question-log.ts';
+import { questionRow } from './store/question-log.ts';
 import { splitText } from './text-split.ts';
 import { runTurn } from './dialog.ts';
 import type { DialogDeps, HandlerContext, HandlerOutput } from '../handlers/handler.ts';
@@ -94,7 +94,6 @@ export class DialogEngine {
       }
     }
     if (out.handedOver) conversation.handedOver = true;
-    if (out.asked) await logQuestion(db, inbound.channel, out.asked, this.o.kb.index.meta.checksum);
 
     const lastMenu = [...said].reverse().find((r) => r.type === 'menu');
     conversation.state.menu = lastMenu?.type === 'menu' ? lastMenu.items : undefined;
@@ -104,6 +103,7 @@ export class DialogEngine {
       db,
       conversation,
       replies.map((r) => ({ direction: 'out', kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title, payload: r.type === 'text' ? undefined : r })),
+      out.asked ? questionRow(inbound.channel, out.asked, this.o.kb.index.meta.checksum) : undefined,
     );
 
     const meta: TurnMeta = { intent: 'answer', item: null, candidates: [], aspect: 'general', sources: [], ...out.meta };

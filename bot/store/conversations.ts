@@ -3,6 +3,7 @@ import { maskPersonalNumbers } from '../privacy.ts';
 import { freshState, type ConversationState } from '../conversation-state.ts';
 import type { HandoffSummary } from '../messages.ts';
 import type { Database } from './database.ts';
+import type { questionRow } from './question-log.ts';
 
 export interface ConversationRow {
   id: number;
@@ -56,14 +57,22 @@ export async function beginTurn(db: Database, channel: string, userId: string, i
   return { id: Number(r.id), channel, userId, state: { ...freshState(), ...r.state }, handedOver: r.handed_over };
 }
 
-/** Saves the state and records the replies, in one round trip. */
-export async function endTurn(db: Database, c: ConversationRow, replies: MessageRecord[]): Promise<void> {
+/**
+ * Saves the state, records the replies and, when the turn asked the retriever, the
+ * question log row, in one round trip.
+ */
+export async function endTurn(db: Database, c: ConversationRow, replies: MessageRecord[], question?: ReturnType<typeof questionRow>): Promise<void> {
   await db.query(
-    `WITH c AS (UPDATE conversations SET state = $2, handed_over = $3, updated_at = now() WHERE id = $1 RETURNING id)
+    `WITH c AS (UPDATE conversations SET state = $2, handed_over = $3, updated_at = now() WHERE id = $1 RETURNING id),
+     q AS (
+       INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum)
+       SELECT channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum
+       FROM jsonb_to_recordset($5::jsonb) AS x(channel text, text text, normalized text, intent text, item_id text,
+         candidates jsonb, aspect text, confidence real, latency_ms real, kb_checksum text))
      INSERT INTO messages (conversation_id, direction, kind, text, payload)
      SELECT c.id, m.direction, m.kind, m.text, m.payload
      FROM c, jsonb_to_recordset($4::jsonb) AS m(direction text, kind text, text text, payload jsonb)`,
-    [c.id, JSON.stringify(c.state), c.handedOver, JSON.stringify(replies.map(record))],
+    [c.id, JSON.stringify(c.state), c.handedOver, JSON.stringify(replies.map(record)), JSON.stringify(question ? [question] : [])],
   );
 }
 

@@ -16,22 +16,28 @@ export interface LoggedQuestion {
   latencyMs: number;
 }
 
+/** The question as a question_log row (personal numbers masked), for one insert or a batch. */
+export function questionRow(channel: string, r: AskResult, kbChecksum?: string) {
+  return {
+    channel,
+    text: maskPersonalNumbers(r.query),
+    normalized: maskPersonalNumbers(r.normalized),
+    intent: r.intent,
+    item_id: r.item?.id ?? null,
+    candidates: r.candidates.map((c) => ({ id: c.id, score: c.score })),
+    aspect: r.aspect,
+    confidence: r.confidence,
+    latency_ms: r.latencyMs,
+    kb_checksum: kbChecksum ?? null,
+  };
+}
+
 export async function logQuestion(db: Database, channel: string, r: AskResult, kbChecksum?: string): Promise<void> {
+  const q = questionRow(channel, r, kbChecksum);
   await db.query(
     `INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      channel,
-      maskPersonalNumbers(r.query),
-      maskPersonalNumbers(r.normalized),
-      r.intent,
-      r.item?.id ?? null,
-      JSON.stringify(r.candidates.map((c) => ({ id: c.id, score: c.score }))),
-      r.aspect,
-      r.confidence,
-      r.latencyMs,
-      kbChecksum ?? null,
-    ],
+    [q.channel, q.text, q.normalized, q.intent, q.item_id, JSON.stringify(q.candidates), q.aspect, q.confidence, q.latency_ms, q.kb_checksum],
   );
 }
 

@@ -108,7 +108,29 @@ export class Retriever {
     return out;
   }
 
+  /**
+   * Recent results by question text. Citizens ask the same questions over and over
+   * (身份证丢了怎么办), and the index does not change while this retriever lives.
+   */
+  private readonly cache = new Map<string, Retrieval>();
+  private static readonly CACHE_SIZE = 5000;
+
   async retrieve(query: string, limit = 5): Promise<Retrieval> {
+    const key = `${limit}\u0000${query}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Refresh its place: the map's insertion order is the eviction order.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const result = await this.search(query, limit);
+    this.cache.set(key, result);
+    if (this.cache.size > Retriever.CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    return result;
+  }
+
+  private async search(query: string, limit: number): Promise<Retrieval> {
     // 1. normalise; the aspect words are kept for the aspect, dropped for finding the item.
     const normalized = this.text.normalizer.normalize(query);
     const aspect = detectAspect(normalized, this.text.lexicon.aspects);
