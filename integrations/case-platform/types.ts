@@ -8,7 +8,7 @@ export type Rating = (typeof RATINGS)[number];
 /** 差评: must be followed up and put right. */
 export const isBadRating = (r: Rating) => r === '不满意' || r === '非常不满意';
 
-export type CaseStatus = 'accepted' | 'in_progress' | 'replied' | 'closed';
+export type CaseStatus = 'submitted' | 'accepted' | 'in_progress' | 'replied' | 'closed';
 
 export interface NewCase {
   type: CaseType;
@@ -37,6 +37,8 @@ export interface Case {
   dueAt?: string;
   round: number;
   level: 1 | 2 | 3;
+  /** On create: the open case this one repeats; the citizen is told about that case instead. */
+  repeatOf?: string;
   reply?: string;
   createdAt: string;
   steps?: CaseStep[];

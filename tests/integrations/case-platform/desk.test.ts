@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CaseDesk, DeskError, similarity } from '../../../integrations/case-platform/desk/desk.ts';
+import { loadRouting } from '../../../integrations/case-platform/desk/router.ts';
+import type { CaseEvent, NewCase } from '../../../integrations/case-platform/types.ts';
+import { testStores } from '../../helpers/databases.ts';
+
+const router = loadRouting();
+const complaint = (over: Partial<NewCase> = {}): NewCase => ({
+  type: '投诉',
+  description: '楼下KTV每天半夜噪音扰民，严重影响休息，希望派出所管一管。',
+  place: '北苑路 12 号',
+  citizen: { id: 'web:c1', mobile: '13812345678', consentToContact: true },
+  channel: 'web',
+  ...over,
+});
+
+describe('similarity', () => {
+  it('scores the same matter in other words high, another matter low', () => {
+    expect(similarity('楼下KTV每天半夜噪音扰民，严重影响休息', '楼下KTV半夜噪音太大扰民，影响休息')).toBeGreaterThanOrEqual(0.5);
+    expect(similarity('楼下KTV每天半夜噪音扰民', '身份证办了两个月还没拿到')).toBeLessThan(0.1);
+    expect(similarity('楼下KTV每天半夜噪音扰民', '小区门口电动车乱停放，把消防通道堵了')).toBeLessThan(0.2);
+  });
+});
+
+describe.each(testStores)('case desk on $name', (store) => {
+  let cleanup: () => Promise<void> = async () => {};
+  afterEach(async () => cleanup());
+  const open = async (events: CaseEvent[] = []) => {
+    const s = await store.open();
+    cleanup = s.cleanup;
+    let t = Date.parse('2026-11-23T09:00:00Z');
+    const clock = { advance: (h: number) => (t += h * 3_600_000) };
+    const desk = new CaseDesk(s.db, router, { now: () => new Date(t), onEvent: async (e) => void events.push(e) });
+    return { desk, clock, db: s.db };
+  };
+
+  it('routes a new case, numbers it, records the step, and the same key never makes a second case', async () => {
+    const { desk } = await open();
+    const c = await desk.create(complaint(), 'k1');
+    expect(c).toMatchObject({ status: 'submitted', type: '投诉', category: '治安', handlingUnit: '北苑派出所', supervisingUnit: '市公安局治安管理支队', round: 1, level: 1 });
+    expect(c.id).toMatch(/^XA20261123\d{4}$/);
+    expect(c.dueAt).toBe('2026-11-25T09:00:00.000Z');
+    expect(c.steps?.[0]).toMatchObject({ actor: 'system', action: '登记' });
+    expect((await desk.create(complaint(), 'k1')).id).toBe(c.id);
+    expect(await desk.listForCitizen('web:c1')).toHaveLength(1);
+  });
+
+  it('links a repeat from the same citizen or about the same place to the open case', async () => {
+    const { desk } = await open();
+    const first = await desk.create(complaint(), 'k1');
+    const again = await desk.create(complaint({ description: '楼下KTV半夜噪音太大扰民，影响休息，还是没人管。' }), 'k2');
+    expect(again).toMatchObject({ id: first.id, repeatOf: first.id });
+    const neighbour = await desk.create(
+      complaint({ citizen: { id: 'web:c2', mobile: '13900000000', consentToContact: true }, description: '北苑路楼下KTV每天半夜噪音扰民，影响休息。' }),
+      'k3',
+    );
+    expect(neighbour.repeatOf).toBe(first.id);
+    const other = await desk.create(complaint({ description: '小区门口电动车乱停放，把消防通道堵了。', place: '北苑路 30 号' }), 'k4');
+    expect(other.repeatOf).toBeUndefined();
+    expect((await desk.get(first.id))!.steps!.filter((s) => s.action === '重复诉求')).toHaveLength(2);
+  });
+
+  it('moves through accept, reply and close with every step recorded, announcing each change', async () => {
+    const events: CaseEvent[] = [];
+    const { desk } = await open(events);
+    const c = await desk.create(complaint(), 'k1');
+    await desk.act(c.id, 'accept', 'handler:张警官');
+    await expect(desk.act(c.id, 'close', 'handler:张警官')).rejects.toMatchObject({ status: 409 });
+    await expect(desk.act(c.id, 'reply', 'handler:张警官')).rejects.toMatchObject({ status: 400 });
+    await desk.act(c.id, 'reply', 'handler:张警官', '已联系KTV经营者，要求22点后降低音量。');
+    const closed = await desk.act(c.id, 'close', 'handler:张警官');
+    expect(closed).toMatchObject({ status: 'closed', reply: '已联系KTV经营者，要求22点后降低音量。' });
+    expect(closed.steps!.map((s) => `${s.actor}/${s.action}`)).toEqual(['system/登记', 'handler:张警官/受理', 'handler:张警官/答复', 'handler:张警官/办结']);
+    expect(events.map((e) => e.type)).toEqual(['case.accepted', 'case.replied', 'case.closed']);
+    expect(events[2]).toMatchObject({ eventId: `${c.id}:1:closed`, caseId: c.id, case: { status: 'closed' } });
+  });
+
+  it('lets only one of two simultaneous closes succeed', async () => {
+    const events: CaseEvent[] = [];
+    const { desk } = await open(events);
+    const c = await desk.create(complaint(), 'k1');
+    await desk.act(c.id, 'accept', 'a');
+    await desk.act(c.id, 'reply', 'a', '已处理。');
+    const results = await Promise.allSettled([desk.act(c.id, 'close', 'a'), desk.act(c.id, 'close', 'b')]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(DeskError);
+    expect(events.filter((e) => e.type === 'case.closed')).toHaveLength(1);
+  });
+
+  it('takes one rating per round and escalates through three levels', async () => {
+    const { desk } = await open();
+    const c = await desk.create(complaint(), 'k1');
+    await desk.feedback(c.id, 1, '不满意', '噪音还在');
+    await expect(desk.feedback(c.id, 1, '满意')).rejects.toMatchObject({ status: 409 });
+    await expect(desk.feedback(c.id, 2, '很好' as never)).rejects.toMatchObject({ status: 400 });
+    const l2 = await desk.escalate(c.id, 2, '群众不满意：噪音还在');
+    expect(l2).toMatchObject({ level: 2, round: 2, status: 'submitted' });
+    await expect(desk.escalate(c.id, 2, 'again')).rejects.toMatchObject({ status: 409 });
+    const l3 = await desk.escalate(c.id, 3, '二次差评');
+    expect(l3).toMatchObject({ level: 3, round: 3, supervisingUnit: '市公安局领导（纪检督察、法制部门）' });
+  });
+
+  it('lists cases not started, in progress and overdue', async () => {
+    const { desk, clock } = await open();
+    const a = await desk.create(complaint(), 'k1');
+    const b = await desk.create(complaint({ description: '建议出入境大厅周六延长办公时间，方便上班族。', type: '建议', place: undefined, citizen: { id: 'web:c9', mobile: '13700000000', consentToContact: false } }), 'k2');
+    await desk.act(b.id, 'accept', 'x');
+    let lists = await desk.lists();
+    expect(lists.notStarted.map((c) => c.id)).toEqual([a.id]);
+    expect(lists.inProgress.map((c) => c.id)).toEqual([b.id]);
+    expect(lists.overdue).toEqual([]);
+    clock.advance(49);
+    lists = await desk.lists();
+    expect(lists.overdue.map((c) => c.id)).toEqual([a.id]);
+  });
+});
