@@ -50,6 +50,8 @@ const schema = z
       .number({ message: 'CONTEXT_TTL_MINUTES must be a number' })
       .positive('CONTEXT_TTL_MINUTES must be positive')
       .default(30),
+    CASE_PLATFORM_URL: optionalUrl('CASE_PLATFORM_URL'),
+    CASE_PLATFORM_KEY: z.string().trim().optional(),
     STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
       message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
@@ -59,6 +61,9 @@ const schema = z
 /** Rules across variables, checked on the raw environment so they report alongside the rest. */
 function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
+  if (Boolean(env.CASE_PLATFORM_URL?.trim()) !== Boolean(env.CASE_PLATFORM_KEY?.trim())) {
+    problems.push('CASE_PLATFORM_URL and CASE_PLATFORM_KEY: set both to use an external case platform, or neither for the built-in desk');
+  }
   if (env.EMBEDDINGS_BASE_URL?.trim() && !env.EMBEDDINGS_MODEL?.trim()) {
     problems.push('EMBEDDINGS_MODEL: EMBEDDINGS_MODEL is required when EMBEDDINGS_BASE_URL is set (e.g. bge-m3)');
   }
@@ -80,6 +85,8 @@ export interface Config {
   handoffMode: 'none' | 'queue';
   serviceHours: string;
   contextTtlMinutes: number;
+  /** An external case platform; without it the built-in desk takes cases. */
+  casePlatform?: { baseUrl: string; apiKey: string };
   /** Bearer token for the staff API (hand-over queue, release); the staff API is off without it. */
   staffApiToken?: string;
 }
@@ -123,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceHours: c.SERVICE_HOURS,
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
+    casePlatform: c.CASE_PLATFORM_URL && c.CASE_PLATFORM_KEY ? { baseUrl: c.CASE_PLATFORM_URL, apiKey: c.CASE_PLATFORM_KEY } : undefined,
   };
 }

@@ -4,11 +4,23 @@
  */
 import type { Aspect } from '../knowledge-base/lexicon.ts';
 import type { MenuItem } from './messages.ts';
+import type { CaseType } from '../integrations/case-platform/types.ts';
+
+export type CaseStep = 'type' | 'description' | 'place' | 'mobile' | 'name' | 'consent' | 'confirm';
+
+export interface CaseDraft {
+  type?: CaseType;
+  description?: string;
+  place?: string;
+  mobile?: string;
+  name?: string;
+  consent?: boolean;
+}
 
 export type Awaiting =
   | { kind: 'clarify'; candidates: string[] }
   | { kind: 'situation'; itemId: string; aspect: Aspect }
-  | { kind: 'message' };
+  | { kind: 'case'; step: CaseStep; draft: CaseDraft };
 
 export interface ConversationState {
   /** The item being talked about, for follow-ups ("要多少钱"). */
@@ -23,6 +35,8 @@ export interface ConversationState {
   /** Last place the citizen shared, for the nearest office. */
   location?: { lat: number; lng: number };
   lastAt?: string;
+  /** Cases submitted from this conversation, for idempotency keys. */
+  casesSubmitted?: number;
 }
 
 export const freshState = (): ConversationState => ({ recent: [] });

@@ -14,7 +14,8 @@ import type { Aspect } from '../knowledge-base/lexicon.ts';
 import { handleEmergency } from '../handlers/emergency.ts';
 import type { HandlerContext, HandlerOutput } from '../handlers/handler.ts';
 import { handleHandoff } from '../handlers/handoff.ts';
-import { askForMessage, takeMessage } from '../handlers/leave-message.ts';
+import { continueCase, startCase } from '../handlers/case-dialog.ts';
+import { handleProgress } from '../handlers/progress.ts';
 import { welcomeMenu } from '../handlers/menus.ts';
 import { handleNonText } from '../handlers/non-text.ts';
 import { handleNotUnderstood, handleOutOfScope } from '../handlers/out-of-scope.ts';
@@ -45,6 +46,8 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
 
   if (inbound.kind === 'text' && message) state.recent = [...state.recent, maskPersonalNumbers(message)].slice(-RECENT);
   const menuId = inbound.menuId ?? pickFromMenu(state.menu, cleaned);
+  // Inside the case dialog every answer belongs to it (its own menus included).
+  if (state.awaiting?.kind === 'case' && (!menuId || menuId.startsWith('case:'))) return continueCase(ctx, { text: message, menuId });
   if (menuId) return handleMenu(ctx, menuId);
   if (!message) return handleNotUnderstood();
   if (lexicon.intents.restart.some((p) => p.test(cleaned))) {
@@ -53,7 +56,6 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
     Object.assign(state, freshState(), location ? { location } : {});
     return { replies: [{ type: 'text', text: text('restart') }, welcomeMenu()], meta: { intent: 'restart' } };
   }
-  if (state.awaiting?.kind === 'message') return takeMessage(ctx, message);
   if (lexicon.intents.abuse.some((p) => p.test(cleaned))) return handleAbuse();
 
   if (state.awaiting?.kind === 'situation') {
@@ -79,12 +81,9 @@ async function answerQuestion(ctx: HandlerContext, message: string): Promise<Han
     case 'greeting':
       return withMeta(handleGreeting(message));
     case 'case':
-    case 'progress': {
-      // The case dialog and progress queries come with the case platform; until then staff
-      // take the message.
-      const take = askForMessage(ctx);
-      return withMeta({ replies: [{ type: 'text', text: r.answer!.text }, ...take.replies], meta: { intent: r.intent } });
-    }
+      return withMeta(startCase(ctx, message));
+    case 'progress':
+      return withMeta(await handleProgress(ctx));
     default:
       break;
   }
@@ -193,7 +192,7 @@ async function handleMenu(ctx: HandlerContext, id: string): Promise<HandlerOutpu
     case 'handoff':
       return handleHandoff(ctx);
     case 'leave_message':
-      return askForMessage(ctx);
+      return startCase(ctx);
     case 'continue':
       return { replies: [welcomeMenu()], meta: { intent: 'greeting' } };
     case 'ask':

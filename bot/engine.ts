@@ -15,9 +15,14 @@ import { questionRow } from './store/question-log.ts';
 import { splitText } from './text-split.ts';
 import { runTurn } from './dialog.ts';
 import type { DialogDeps, HandlerContext, HandlerOutput } from '../handlers/handler.ts';
-import { messageLeftText } from '../handlers/leave-message.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
 import { loadOffices, type Office } from '../knowledge-base/offices.ts';
+import { CasePlatformClient } from '../integrations/case-platform/client.ts';
+import { CaseDesk } from '../integrations/case-platform/desk/desk.ts';
+import { loadRouting, type CaseRouter } from '../integrations/case-platform/desk/router.ts';
+import { deskPlatform, externalPlatform } from '../integrations/case-platform/platform.ts';
+import { lateSubmittedText } from '../handlers/case-dialog.ts';
+import { CaseService } from './cases.ts';
 import type { Config } from './config.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
@@ -31,6 +36,8 @@ export interface EngineOptions {
   handoffMode: 'none' | 'queue';
   serviceHours: string;
   contextTtlMinutes: number;
+  cases: CaseService;
+  caseRouter: CaseRouter;
   now?: () => Date;
 }
 
@@ -47,7 +54,15 @@ export class DialogEngine {
   private readonly turns = new Map<string, TurnState>();
 
   constructor(private readonly o: EngineOptions) {
-    this.deps = { kb: o.kb, asker: new Asker(o.kb), offices: o.offices, handoffMode: o.handoffMode, serviceHours: o.serviceHours };
+    this.deps = {
+      kb: o.kb,
+      asker: new Asker(o.kb),
+      offices: o.offices,
+      handoffMode: o.handoffMode,
+      serviceHours: o.serviceHours,
+      cases: o.cases,
+      caseRouter: o.caseRouter,
+    };
     this.botkit = new BotkitEngine((inbound) => this.decide(inbound));
   }
 
@@ -55,6 +70,10 @@ export class DialogEngine {
   handle(inbound: Inbound, maxTextChars = 1000): Promise<TurnResult> {
     validate(inbound);
     return this.queue.run(keyOf(inbound), () => this.turn(inbound, maxTextChars));
+  }
+
+  get cases(): CaseService {
+    return this.o.cases;
   }
 
   /** Waits for turns in flight (clean shutdown). */
@@ -84,14 +103,9 @@ export class DialogEngine {
     }
     const out = turn.output ?? { replies: [] };
 
-    // Effects: the hand-over queue and messages left for staff.
+    // Effects: the hand-over queue.
     for (const e of out.effects ?? []) {
-      if (e.type === 'handoff_requested') {
-        await createHandoff(db, conversation.id, 'handoff', e.summary);
-      } else {
-        const id = await createHandoff(db, conversation.id, 'message', e.summary, e.text);
-        said.push({ type: 'text', text: messageLeftText(id) });
-      }
+      if (e.type === 'handoff_requested') await createHandoff(db, conversation.id, 'handoff', e.summary);
     }
     if (out.handedOver) conversation.handedOver = true;
 
@@ -124,8 +138,24 @@ export class DialogEngine {
   }
 }
 
-/** The engine as configured: offices from the data file, hand-over mode, hours and context TTL. */
-export function createDialogEngine(config: Config, kb: KnowledgeBase, db: Database): DialogEngine {
+/**
+ * The engine as configured: offices from the data file, hand-over mode, hours, context
+ * TTL, and the case platform (external when configured, else the built-in desk).
+ * @param notify tells a citizen something outside a turn (a case number that arrived late)
+ */
+export function createDialogEngine(
+  config: Config,
+  kb: KnowledgeBase,
+  db: Database,
+  notify: (channel: string, userId: string, replies: Reply[]) => void = () => {},
+): DialogEngine {
+  const caseRouter = loadRouting();
+  const platform = config.casePlatform
+    ? externalPlatform(new CasePlatformClient({ baseUrl: config.casePlatform.baseUrl, apiKey: config.casePlatform.apiKey }))
+    : deskPlatform(new CaseDesk(db, caseRouter));
+  const cases = new CaseService(db, platform, (request, c) =>
+    notify(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }]),
+  );
   return new DialogEngine({
     kb,
     db,
@@ -133,6 +163,8 @@ export function createDialogEngine(config: Config, kb: KnowledgeBase, db: Databa
     handoffMode: config.handoffMode,
     serviceHours: config.serviceHours,
     contextTtlMinutes: config.contextTtlMinutes,
+    cases,
+    caseRouter,
   });
 }
 

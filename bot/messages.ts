@@ -37,9 +37,7 @@ export interface Source {
 }
 
 /** Things a turn asks the outside world to do, applied by one place after the turn. */
-export type Effect =
-  | { type: 'handoff_requested'; summary: HandoffSummary; queued: boolean }
-  | { type: 'message_left'; text: string; summary: HandoffSummary };
+export type Effect = { type: 'handoff_requested'; summary: HandoffSummary; queued: boolean };
 
 export interface HandoffSummary {
   intent: string;
@@ -48,7 +46,7 @@ export interface HandoffSummary {
 }
 
 export interface TurnMeta {
-  intent: Intent | 'menu' | 'non_text' | 'silent' | 'restart' | 'situation' | 'leave_message';
+  intent: Intent | 'menu' | 'non_text' | 'silent' | 'restart' | 'situation';
   item: { id: string; name: string } | null;
   candidates: Array<{ id: string; name: string; score: number }>;
   aspect: Aspect;

@@ -4,6 +4,8 @@ import type { ConversationState } from '../bot/conversation-state.ts';
 import type { Effect, Inbound, Reply, TurnMeta } from '../bot/messages.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
 import type { Office } from '../knowledge-base/offices.ts';
+import type { CaseService } from '../bot/cases.ts';
+import type { CaseRouter } from '../integrations/case-platform/desk/router.ts';
 
 export interface DialogDeps {
   kb: KnowledgeBase;
@@ -12,6 +14,8 @@ export interface DialogDeps {
   /** Whether a human service channel takes hand-overs now ("queue"), or none is configured. */
   handoffMode: 'none' | 'queue';
   serviceHours: string;
+  cases: CaseService;
+  caseRouter: CaseRouter;
 }
 
 export interface HandlerContext {

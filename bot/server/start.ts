@@ -8,6 +8,8 @@ import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
 import { createApp } from './app.ts';
 
+const OUTBOX_RETRY_MS = 5_000;
+
 export interface RunningServer {
   port: number;
   push: PushHub;
@@ -29,8 +31,13 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   }
   log(`知识库：${kb.index.meta.itemCount} 个事项，${kb.built ? `新建索引 ${kb.index.meta.buildMs} ms` : '复用已有索引'}`);
 
-  const engine = createDialogEngine(config, kb, db);
   const push = new PushHub();
+  const engine = createDialogEngine(config, kb, db, (channel, userId, replies) => push.publish(channel, userId, replies));
+  // Calls that waited for the case platform are retried in the background.
+  const retry = setInterval(() => {
+    engine.cases.retryDue().catch((e: Error) => console.error('case outbox:', e.message));
+  }, OUTBOX_RETRY_MS);
+  retry.unref();
   let shuttingDown = false;
   const { app, closeStreams } = createApp({ kb, db, engine, push, staffApiToken: config.staffApiToken, isShuttingDown: () => shuttingDown });
   const server = app.listen(config.port);
@@ -44,6 +51,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   const close = async () => {
     if (shuttingDown) return;
     shuttingDown = true;
+    clearInterval(retry);
     // Stop accepting, end event streams, let turns in flight finish, then close the database.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     closeStreams();

@@ -48,6 +48,8 @@ export interface DeliverOptions {
   backoffMs?: number;
   now?: () => Date;
   limit?: number;
+  /** Deliver only this entry (the first try, right after it was stored). */
+  onlyId?: number;
 }
 
 /**
@@ -66,9 +68,10 @@ export async function deliverDue(db: Database, deliverers: Record<string, Delive
   for (let i = 0; i < (o.limit ?? 50); i++) {
     const { rows } = await db.query<OutboxEntry>(
       `UPDATE outbox SET next_attempt_at = $2, updated_at = now()
-       WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND ($3::bigint IS NULL OR id = $3)
+                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING ${COLUMNS}`,
-      [now.toISOString(), lease.toISOString()],
+      [now.toISOString(), lease.toISOString(), o.onlyId ?? null],
     );
     if (!rows[0]) break;
     const e = toEntry(rows[0]);

@@ -11,6 +11,10 @@ import { openDatabase, type Database } from '../../../bot/store/database.ts';
 import { releaseConversation } from '../../../bot/store/conversations.ts';
 import { openKnowledgeBase, type KnowledgeBase } from '../../../knowledge-base/knowledge-base.ts';
 import { loadOffices } from '../../../knowledge-base/offices.ts';
+import { CaseService } from '../../../bot/cases.ts';
+import { CaseDesk } from '../../../integrations/case-platform/desk/desk.ts';
+import { loadRouting } from '../../../integrations/case-platform/desk/router.ts';
+import { deskPlatform } from '../../../integrations/case-platform/platform.ts';
 import { removeDir, tempDir } from '../../helpers/kb.ts';
 
 interface Step {
@@ -39,6 +43,7 @@ interface Script {
   steps: Step[];
 }
 
+const caseRouter = loadRouting();
 const scripts = parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'scripts.yaml'), 'utf8')) as Script[];
 const allText = (replies: Reply[]) =>
   replies.map((r) => (r.type === 'text' ? r.text : r.type === 'menu' ? `${r.head}\n${r.items.map((i) => i.label).join('\n')}` : r.type === 'link' ? r.title : `${r.title}\n${r.body}`)).join('\n');
@@ -68,6 +73,8 @@ describe('dialog scripts', () => {
         handoffMode: script.handoffMode ?? 'none',
         serviceHours: '工作日 9:00–17:00',
         contextTtlMinutes: 30,
+        cases: new CaseService(db, deskPlatform(new CaseDesk(db, caseRouter))),
+        caseRouter,
         now: () => new Date(clock),
       });
       const userId = `script-${n}`;
