@@ -1,0 +1,63 @@
+/** Cases through the outbox against an external platform that is down, then back. */
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CaseService, type CaseRequest } from '../../bot/cases.ts';
+import { openDatabase, type Database } from '../../bot/store/database.ts';
+import { CasePlatformClient } from '../../integrations/case-platform/client.ts';
+import { externalPlatform } from '../../integrations/case-platform/platform.ts';
+import type { Case } from '../../integrations/case-platform/types.ts';
+import { removeDir, tempDir } from '../helpers/kb.ts';
+
+const BASE = 'http://platform.test';
+const request: CaseRequest = {
+  channel: 'web',
+  userId: 'u1',
+  newCase: { type: '投诉', description: '窗口工作人员态度很差，多次推诿不给办理。', citizen: { id: 'web:u1', mobile: '13812345678', consentToContact: true } },
+};
+const created = { id: 'EXT-9', status: 'submitted', type: '投诉', description: request.newCase.description, round: 1, level: 1, createdAt: '2026-11-23T09:00:00Z', handlingUnit: '督察支队', dueAt: '2026-11-26T09:00:00Z' };
+
+describe('cases through the outbox', () => {
+  let dir = '';
+  let db: Database;
+  beforeAll(async () => {
+    nock.disableNetConnect();
+    dir = tempDir();
+    db = await openDatabase({ dataDir: dir });
+  });
+  afterEach(() => nock.cleanAll());
+  afterAll(async () => {
+    nock.enableNetConnect();
+    await db.close();
+    removeDir(dir);
+  });
+
+  it('gives a provisional reference during an outage and the real number once the platform is back, with no duplicate', async () => {
+    const told: Array<{ request: CaseRequest; c: Case }> = [];
+    const platform = externalPlatform(new CasePlatformClient({ baseUrl: BASE, apiKey: 'k', timeoutMs: 200, retries: 1, backoffMs: 1 }));
+    const service = new CaseService(db, platform, (r, c) => void told.push({ request: r, c }));
+
+    nock(BASE).post('/cases').times(2).reply(503, { error: 'down' });
+    const first = await service.submit(request, 'case:web:u1:1');
+    expect(first).toEqual({ kind: 'provisional', reference: expect.stringMatching(/^T\d{6}$/) });
+    // A double submit of the same case is the same outbox entry, still waiting.
+    expect(await service.submit(request, 'case:web:u1:1')).toEqual(first);
+
+    const keys: string[] = [];
+    nock(BASE)
+      .post('/cases')
+      .reply(function () {
+        keys.push(String(this.req.headers['idempotency-key']));
+        return [201, created];
+      });
+    const later = () => new Date(Date.now() + 3_600_000);
+    await service.retryDue(later);
+    expect(keys).toEqual(['case:web:u1:1']);
+    expect(told).toHaveLength(1);
+    expect(told[0]!.c.id).toBe('EXT-9');
+    expect(told[0]!.request.reference).toBe(first.kind === 'provisional' ? first.reference : '');
+    // Nothing left to send: no second case.
+    expect(await service.retryDue(later)).toEqual([]);
+    // The same key again returns the case that was made.
+    expect(await service.submit(request, 'case:web:u1:1')).toMatchObject({ kind: 'submitted', case: { id: 'EXT-9' } });
+  });
+});
