@@ -4,9 +4,11 @@
  * real case number is pushed when a later attempt gets through.
  */
 import { deliverDue, enqueue, type Deliverer, type OutboxEntry } from './store/outbox.ts';
+import { linkCase } from './store/surveys.ts';
 import type { Database } from './store/database.ts';
 import { isRetryable, type CasePlatform } from '../integrations/case-platform/platform.ts';
-import type { Case, NewCase } from '../integrations/case-platform/types.ts';
+import { signCallback } from '../integrations/case-platform/signature.ts';
+import type { Case, NewCase, Rating } from '../integrations/case-platform/types.ts';
 
 export interface CaseRequest {
   newCase: NewCase;
@@ -15,6 +17,15 @@ export interface CaseRequest {
   userId: string;
   /** The provisional reference the citizen was given, if the first try failed. */
   reference?: string;
+}
+
+export interface FeedbackCall {
+  caseId: string;
+  feedback: { round: number; rating: Rating; comment?: string };
+}
+export interface EscalateCall {
+  caseId: string;
+  escalation: { level: 2 | 3; reason: string };
 }
 
 const provisionalReference = (outboxId: number) => `T${String(outboxId).padStart(6, '0')}`;
@@ -28,19 +39,62 @@ export class CaseService {
   private readonly deliverers: Record<string, Deliverer>;
 
   constructor(
-    private readonly db: Database,
+    readonly db: Database,
     readonly platform: CasePlatform,
     private readonly onLateSubmit: OnSubmitted = () => {},
   ) {
-    this.deliverers = {
-      create_case: async (e) => {
-        try {
-          return { ok: true, result: await platform.createCase((e.payload as CaseRequest).newCase, e.idempotencyKey) };
-        } catch (err) {
-          return { ok: false, error: (err as Error).message, retryable: isRetryable(err) };
-        }
-      },
+    const attempt = async (call: () => Promise<unknown>) => {
+      try {
+        return { ok: true as const, result: await call() };
+      } catch (err) {
+        return { ok: false as const, error: (err as Error).message, retryable: isRetryable(err) };
+      }
     };
+    this.deliverers = {
+      create_case: (e) =>
+        attempt(async () => {
+          const request = e.payload as CaseRequest;
+          const c = await platform.createCase(request.newCase, e.idempotencyKey);
+          // Remember whose case it is, to tell them its result.
+          await linkCase(db, c.id, request.channel, request.userId);
+          return c;
+        }),
+      feedback: (e) => attempt(() => { const p = e.payload as FeedbackCall; return platform.postFeedback(p.caseId, p.feedback); }),
+      escalate: (e) => attempt(() => { const p = e.payload as EscalateCall; return platform.escalate(p.caseId, p.escalation); }),
+    };
+  }
+
+  /**
+   * Where the built-in desk sends its signed callbacks (this server's own callback route),
+   * known once the server listens.
+   */
+  useCallbacks(target: { url: string; secret: string }): void {
+    this.deliverers.callback = async (e) => {
+      const body = JSON.stringify(e.payload);
+      const { timestamp, signature } = signCallback(target.secret, body);
+      try {
+        const res = await fetch(target.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-timestamp': timestamp, 'x-signature': signature },
+          body,
+          signal: AbortSignal.timeout(5000),
+        });
+        if (res.ok) return { ok: true, result: { status: res.status } };
+        return { ok: false, error: `callback answered ${res.status}`, retryable: res.status >= 500 || res.status === 429 };
+      } catch (err) {
+        return { ok: false, error: `callback failed: ${(err as Error).message}`, retryable: true };
+      }
+    };
+  }
+
+  /** Feedback and escalation also go through the outbox; tried at once, retried if need be. */
+  async send(kind: 'feedback', key: string, payload: FeedbackCall): Promise<boolean>;
+  async send(kind: 'escalate', key: string, payload: EscalateCall): Promise<boolean>;
+  async send(kind: string, key: string, payload: unknown): Promise<boolean> {
+    const entry = await enqueue(this.db, kind, key, payload);
+    if (entry.status === 'done') return true;
+    const [tried] = await deliverDue(this.db, this.deliverers, { onlyId: entry.id, limit: 1 });
+    return tried?.status === 'done';
   }
 
   /** Stores the request, then tries it once. The key makes a repeated submit the same case. */

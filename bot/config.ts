@@ -52,6 +52,7 @@ const schema = z
       .default(30),
     CASE_PLATFORM_URL: optionalUrl('CASE_PLATFORM_URL'),
     CASE_PLATFORM_KEY: z.string().trim().optional(),
+    CASE_CALLBACK_SECRET: z.string().trim().min(16, 'CASE_CALLBACK_SECRET must be at least 16 characters').optional(),
     STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
       message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
@@ -63,6 +64,9 @@ function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   if (Boolean(env.CASE_PLATFORM_URL?.trim()) !== Boolean(env.CASE_PLATFORM_KEY?.trim())) {
     problems.push('CASE_PLATFORM_URL and CASE_PLATFORM_KEY: set both to use an external case platform, or neither for the built-in desk');
+  }
+  if (env.CASE_PLATFORM_URL?.trim() && !env.CASE_CALLBACK_SECRET?.trim()) {
+    problems.push('CASE_CALLBACK_SECRET: required with an external case platform, to verify its signed callbacks');
   }
   if (env.EMBEDDINGS_BASE_URL?.trim() && !env.EMBEDDINGS_MODEL?.trim()) {
     problems.push('EMBEDDINGS_MODEL: EMBEDDINGS_MODEL is required when EMBEDDINGS_BASE_URL is set (e.g. bge-m3)');
@@ -87,6 +91,8 @@ export interface Config {
   contextTtlMinutes: number;
   /** An external case platform; without it the built-in desk takes cases. */
   casePlatform?: { baseUrl: string; apiKey: string };
+  /** Secret of the signed case callbacks; the built-in desk makes one per start when unset. */
+  caseCallbackSecret?: string;
   /** Bearer token for the staff API (hand-over queue, release); the staff API is off without it. */
   staffApiToken?: string;
 }
@@ -130,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceHours: c.SERVICE_HOURS,
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
+    caseCallbackSecret: c.CASE_CALLBACK_SECRET,
     casePlatform: c.CASE_PLATFORM_URL && c.CASE_PLATFORM_KEY ? { baseUrl: c.CASE_PLATFORM_URL, apiKey: c.CASE_PLATFORM_KEY } : undefined,
   };
 }

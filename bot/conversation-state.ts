@@ -20,7 +20,9 @@ export interface CaseDraft {
 export type Awaiting =
   | { kind: 'clarify'; candidates: string[] }
   | { kind: 'situation'; itemId: string; aspect: Aspect }
-  | { kind: 'case'; step: CaseStep; draft: CaseDraft };
+  | { kind: 'case'; step: CaseStep; draft: CaseDraft }
+  | { kind: 'rating'; surveyId: number; caseId: string; round: number; level: number }
+  | { kind: 'rating_reason'; surveyId: number; caseId: string; round: number; level: number; rating: string };
 
 export interface ConversationState {
   /** The item being talked about, for follow-ups ("要多少钱"). */
@@ -37,6 +39,8 @@ export interface ConversationState {
   lastAt?: string;
   /** Cases submitted from this conversation, for idempotency keys. */
   casesSubmitted?: number;
+  /** A satisfaction survey is waiting: the citizen had no open chat when the case closed. */
+  surveyPending?: boolean;
 }
 
 export const freshState = (): ConversationState => ({ recent: [] });

@@ -16,6 +16,7 @@ import type { HandlerContext, HandlerOutput } from '../handlers/handler.ts';
 import { handleHandoff } from '../handlers/handoff.ts';
 import { continueCase, startCase } from '../handlers/case-dialog.ts';
 import { handleProgress } from '../handlers/progress.ts';
+import { continueRating } from '../handlers/satisfaction.ts';
 import { welcomeMenu } from '../handlers/menus.ts';
 import { handleNonText } from '../handlers/non-text.ts';
 import { handleNotUnderstood, handleOutOfScope } from '../handlers/out-of-scope.ts';
@@ -46,6 +47,12 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
 
   if (inbound.kind === 'text' && message) state.recent = [...state.recent, maskPersonalNumbers(message)].slice(-RECENT);
   const menuId = inbound.menuId ?? pickFromMenu(state.menu, cleaned);
+  // A rating for a closed case (menu, 1–5 or the words); anything else is a question.
+  if (state.awaiting?.kind === 'rating' || state.awaiting?.kind === 'rating_reason') {
+    const rated = await continueRating(ctx, { text: message, menuId });
+    if (rated) return rated;
+    state.awaiting = undefined;
+  }
   // Inside the case dialog every answer belongs to it (its own menus included).
   if (state.awaiting?.kind === 'case' && (!menuId || menuId.startsWith('case:'))) return continueCase(ctx, { text: message, menuId });
   if (menuId) return handleMenu(ctx, menuId);

@@ -10,7 +10,11 @@ import { expire, stateName } from './conversation-state.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
-import { beginTurn, createHandoff, endTurn, type ConversationRow } from './store/conversations.ts';
+import { beginTurn, createHandoff, endTurn, loadConversation, type ConversationRow } from './store/conversations.ts';
+import { getCase } from './case-lookup.ts';
+import { markAsked, pendingSurveys } from './store/surveys.ts';
+import { surveyReplies } from '../handlers/satisfaction.ts';
+import type { Awaiting } from './conversation-state.ts';
 import { questionRow } from './store/question-log.ts';
 import { splitText } from './text-split.ts';
 import { runTurn } from './dialog.ts';
@@ -23,6 +27,7 @@ import { loadRouting, type CaseRouter } from '../integrations/case-platform/desk
 import { deskPlatform, externalPlatform } from '../integrations/case-platform/platform.ts';
 import { lateSubmittedText } from '../handlers/case-dialog.ts';
 import { CaseService } from './cases.ts';
+import { enqueue } from './store/outbox.ts';
 import type { Config } from './config.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
@@ -38,6 +43,10 @@ export interface EngineOptions {
   contextTtlMinutes: number;
   cases: CaseService;
   caseRouter: CaseRouter;
+  /** The built-in desk, when no external platform is configured (for the staff API). */
+  desk?: CaseDesk | null;
+  /** Pushes replies to a citizen's open chats; returns how many received them. */
+  deliver?: (channel: string, userId: string, replies: Reply[]) => number;
   now?: () => Date;
 }
 
@@ -72,8 +81,37 @@ export class DialogEngine {
     return this.queue.run(keyOf(inbound), () => this.turn(inbound, maxTextChars));
   }
 
+  /**
+   * Tells a citizen something outside a turn (a case result with its survey), in that
+   * citizen's queue. Returns false when no chat of theirs is open to receive it; with
+   * `pending`, the conversation is then marked so that the next contact asks it.
+   */
+  notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; surveyPending?: boolean } = {}): Promise<boolean> {
+    return this.queue.run(`${channel}\u0000${userId}`, async () => {
+      const conversation = await loadConversation(this.o.db, channel, userId);
+      const delivered = !conversation.handedOver && (this.o.deliver?.(channel, userId, replies) ?? 0) > 0;
+      if (delivered) {
+        if (o.awaiting) conversation.state.awaiting = o.awaiting;
+        const menu = [...replies].reverse().find((r) => r.type === 'menu');
+        if (menu?.type === 'menu') conversation.state.menu = menu.items;
+      } else if (o.surveyPending) {
+        conversation.state.surveyPending = true;
+      }
+      await endTurn(
+        this.o.db,
+        conversation,
+        delivered ? replies.map((r) => ({ direction: 'out' as const, kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title })) : [],
+      );
+      return delivered;
+    });
+  }
+
   get cases(): CaseService {
     return this.o.cases;
+  }
+
+  get desk(): CaseDesk | null {
+    return this.o.desk ?? null;
   }
 
   /** Waits for turns in flight (clean shutdown). */
@@ -108,6 +146,18 @@ export class DialogEngine {
       if (e.type === 'handoff_requested') await createHandoff(db, conversation.id, 'handoff', e.summary);
     }
     if (out.handedOver) conversation.handedOver = true;
+
+    // A survey that could not reach the citizen earlier is asked now, after their own answer.
+    if (conversation.state.surveyPending && !conversation.state.awaiting && !conversation.handedOver) {
+      const [survey, ...more] = await pendingSurveys(db, inbound.channel, inbound.userId);
+      if (survey) {
+        const c = await getCase(this.o.cases.platform, survey.caseId);
+        said.push(...surveyReplies({ id: survey.caseId, reply: c?.reply }));
+        conversation.state.awaiting = { kind: 'rating', surveyId: survey.id, caseId: survey.caseId, round: survey.round, level: survey.level };
+        await markAsked(db, survey.id, now);
+      }
+      conversation.state.surveyPending = more.length > 0;
+    }
 
     const lastMenu = [...said].reverse().find((r) => r.type === 'menu');
     conversation.state.menu = lastMenu?.type === 'menu' ? lastMenu.items : undefined;
@@ -147,16 +197,21 @@ export function createDialogEngine(
   config: Config,
   kb: KnowledgeBase,
   db: Database,
-  notify: (channel: string, userId: string, replies: Reply[]) => void = () => {},
+  deliver: (channel: string, userId: string, replies: Reply[]) => number = () => 0,
 ): DialogEngine {
   const caseRouter = loadRouting();
-  const platform = config.casePlatform
-    ? externalPlatform(new CasePlatformClient({ baseUrl: config.casePlatform.baseUrl, apiKey: config.casePlatform.apiKey }))
-    : deskPlatform(new CaseDesk(db, caseRouter));
+  // The desk's state changes go into the outbox in the same transaction, as signed callbacks.
+  const desk = config.casePlatform
+    ? null
+    : new CaseDesk(db, caseRouter, { onEvent: (event, tx) => enqueue(tx, 'callback', `callback:${event.eventId}`, event).then(() => {}) });
+  const platform = desk
+    ? deskPlatform(desk)
+    : externalPlatform(new CasePlatformClient({ baseUrl: config.casePlatform!.baseUrl, apiKey: config.casePlatform!.apiKey }));
   const cases = new CaseService(db, platform, (request, c) =>
-    notify(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }]),
+    void deliver(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }]),
   );
   return new DialogEngine({
+    desk,
     kb,
     db,
     offices: loadOffices(config.officesPath),
@@ -165,6 +220,7 @@ export function createDialogEngine(
     contextTtlMinutes: config.contextTtlMinutes,
     cases,
     caseRouter,
+    deliver,
   });
 }
 

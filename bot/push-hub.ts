@@ -20,6 +20,11 @@ export class PushHub {
     };
   }
 
+  /** How many open connections the citizen has. */
+  connections(channel: string, userId: string): number {
+    return this.listeners.get(`${channel}\u0000${userId}`)?.size ?? 0;
+  }
+
   /** Delivers to every open connection of the citizen; returns how many received it. */
   publish(channel: string, userId: string, replies: Reply[]): number {
     const set = this.listeners.get(`${channel}\u0000${userId}`);

@@ -12,7 +12,9 @@ import type { Database } from '../store/database.ts';
 import { logQuestion } from '../store/question-log.ts';
 import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { chatRoutes } from './chat-routes.ts';
-import { staffRoutes } from './staff-routes.ts';
+import { staffAuth, staffRoutes } from './staff-routes.ts';
+import { caseRoutes } from './case-routes.ts';
+import type { CaseEvents } from '../case-events.ts';
 
 export interface AppDeps {
   kb: KnowledgeBase;
@@ -20,13 +22,18 @@ export interface AppDeps {
   engine: DialogEngine;
   push: PushHub;
   staffApiToken?: string;
+  caseEvents: CaseEvents;
+  caseCallbackSecret: string;
   isShuttingDown: () => boolean;
 }
 
-export function createApp({ kb, db, engine, push, staffApiToken, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
+export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
   const app = express();
   const asker = new Asker(kb);
+  const staff = staffAuth(staffApiToken);
   app.disable('x-powered-by');
+  // Callbacks are verified over their raw bytes, so they are routed before the JSON parser.
+  app.use(caseRoutes(engine, caseEvents, caseCallbackSecret, staff));
   app.use(express.json({ limit: '32kb' }));
 
   app.get('/healthz', (_req, res) => {
@@ -47,7 +54,7 @@ export function createApp({ kb, db, engine, push, staffApiToken, isShuttingDown 
 
   const chat = chatRoutes(engine, push);
   app.use(chat.router);
-  app.use(staffRoutes(db, staffApiToken));
+  app.use(staffRoutes(db, staff));
 
   app.post('/api/ask', async (req, res) => {
     const text = (req.body as { text?: unknown } | undefined)?.text;

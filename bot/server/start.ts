@@ -6,6 +6,8 @@ import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
+import { randomBytes } from 'node:crypto';
+import { CaseEvents } from '../case-events.ts';
 import { createApp } from './app.ts';
 
 const OUTBOX_RETRY_MS = 5_000;
@@ -33,19 +35,34 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
 
   const push = new PushHub();
   const engine = createDialogEngine(config, kb, db, (channel, userId, replies) => push.publish(channel, userId, replies));
-  // Calls that waited for the case platform are retried in the background.
+  const caseEvents = new CaseEvents(db, engine);
+  // The built-in desk signs its callbacks with a secret of this process unless one is set.
+  const caseCallbackSecret = config.caseCallbackSecret ?? randomBytes(24).toString('hex');
+  // Calls that waited for the case platform are retried, and surveys reminded, in the background.
+  let ticks = 0;
   const retry = setInterval(() => {
     engine.cases.retryDue().catch((e: Error) => console.error('case outbox:', e.message));
+    if (++ticks % 12 === 0) caseEvents.remind().catch((e: Error) => console.error('survey reminders:', e.message));
   }, OUTBOX_RETRY_MS);
   retry.unref();
   let shuttingDown = false;
-  const { app, closeStreams } = createApp({ kb, db, engine, push, staffApiToken: config.staffApiToken, isShuttingDown: () => shuttingDown });
+  const { app, closeStreams } = createApp({
+    kb,
+    db,
+    engine,
+    push,
+    staffApiToken: config.staffApiToken,
+    caseEvents,
+    caseCallbackSecret,
+    isShuttingDown: () => shuttingDown,
+  });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+  if (engine.desk) engine.cases.useCallbacks({ url: `http://127.0.0.1:${port}/cases/callback`, secret: caseCallbackSecret });
   log(`小安已启动：在浏览器打开 http://localhost:${port}/ （对话接口 POST /api/chat，健康检查 /healthz）`);
 
   const close = async () => {

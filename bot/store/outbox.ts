@@ -3,7 +3,7 @@
  * with backoff while it fails for a reason that may pass, and marked done with its result.
  * At-least-once: the idempotency key travels with the call so a repeat makes nothing twice.
  */
-import type { Database } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 
 export interface OutboxEntry<P = unknown, R = unknown> {
   id: number;
@@ -27,7 +27,7 @@ const COLUMNS = `id, kind, idempotency_key AS "idempotencyKey", payload, status,
 const toEntry = <P, R>(r: OutboxEntry<P, R>): OutboxEntry<P, R> => ({ ...r, id: Number(r.id) });
 
 /** Stores a call; the same idempotency key returns the entry already stored. */
-export async function enqueue<P>(db: Database, kind: string, idempotencyKey: string, payload: P): Promise<OutboxEntry<P>> {
+export async function enqueue<P>(db: Queryable, kind: string, idempotencyKey: string, payload: P): Promise<OutboxEntry<P>> {
   const { rows } = await db.query<OutboxEntry<P>>(
     `INSERT INTO outbox (kind, idempotency_key, payload) VALUES ($1, $2, $3)
      ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = outbox.updated_at
