@@ -53,6 +53,7 @@ const schema = z
     CASE_PLATFORM_URL: optionalUrl('CASE_PLATFORM_URL'),
     CASE_PLATFORM_KEY: z.string().trim().optional(),
     CASE_CALLBACK_SECRET: z.string().trim().min(16, 'CASE_CALLBACK_SECRET must be at least 16 characters').optional(),
+    STAFF_SESSION_HOURS: z.coerce.number({ message: 'STAFF_SESSION_HOURS must be a number' }).positive('STAFF_SESSION_HOURS must be positive').default(8),
     STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
       message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
@@ -93,6 +94,8 @@ export interface Config {
   casePlatform?: { baseUrl: string; apiKey: string };
   /** Secret of the signed case callbacks; the built-in desk makes one per start when unset. */
   caseCallbackSecret?: string;
+  /** How long a staff login lasts. */
+  staffSessionHours: number;
   /** Bearer token for the staff API (hand-over queue, release); the staff API is off without it. */
   staffApiToken?: string;
 }
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceHours: c.SERVICE_HOURS,
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
+    staffSessionHours: c.STAFF_SESSION_HOURS,
     caseCallbackSecret: c.CASE_CALLBACK_SECRET,
     casePlatform: c.CASE_PLATFORM_URL && c.CASE_PLATFORM_KEY ? { baseUrl: c.CASE_PLATFORM_URL, apiKey: c.CASE_PLATFORM_KEY } : undefined,
   };

@@ -181,6 +181,25 @@ program
     await startServer(config());
   });
 
+const staffCmd = program.command('staff').description('staff accounts of the case desk');
+staffCmd
+  .command('add')
+  .description('add a staff member (or reset their password and role); the password comes from XIAOAN_STAFF_PASSWORD or a prompt')
+  .argument('<username>')
+  .requiredOption('--role <role>', 'handler (办理人员) or supervisor (督办人员)')
+  .action(async (username: string, o: { role: string }) => {
+    if (o.role !== 'handler' && o.role !== 'supervisor') throw new UsageError('--role must be handler or supervisor');
+    let password = process.env.XIAOAN_STAFF_PASSWORD ?? '';
+    if (!password) {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      password = await new Promise<string>((resolve) => rl.question('密码（至少 10 位）：', resolve));
+      rl.close();
+    }
+    const { addStaff } = await import('../store/staff.ts');
+    await withDatabase(config(), (db) => addStaff(db, username, password.trim(), o.role as 'handler'));
+    console.log(`staff member ${username} (${o.role}) saved.`);
+  });
+
 program
   .command('chat')
   .description('talk to 小安 in the terminal')

@@ -14,6 +14,7 @@ import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { chatRoutes } from './chat-routes.ts';
 import { staffAuth, staffRoutes } from './staff-routes.ts';
 import { caseRoutes } from './case-routes.ts';
+import { staffPages } from './staff-pages.ts';
 import type { CaseEvents } from '../case-events.ts';
 
 export interface AppDeps {
@@ -24,13 +25,14 @@ export interface AppDeps {
   staffApiToken?: string;
   caseEvents: CaseEvents;
   caseCallbackSecret: string;
+  staffSessionHours: number;
   isShuttingDown: () => boolean;
 }
 
-export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
+export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, staffSessionHours, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
   const app = express();
   const asker = new Asker(kb);
-  const staff = staffAuth(staffApiToken);
+  const staff = staffAuth(db, staffApiToken);
   app.disable('x-powered-by');
   // Callbacks are verified over their raw bytes, so they are routed before the JSON parser.
   app.use(caseRoutes(engine, caseEvents, caseCallbackSecret, staff));
@@ -55,6 +57,7 @@ export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, cas
   const chat = chatRoutes(engine, push);
   app.use(chat.router);
   app.use(staffRoutes(db, staff));
+  app.use(staffPages(db, staffSessionHours));
 
   app.post('/api/ask', async (req, res) => {
     const text = (req.body as { text?: unknown } | undefined)?.text;

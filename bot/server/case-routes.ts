@@ -8,7 +8,7 @@ import type { DialogEngine } from '../engine.ts';
 import { verifyCallback } from '../../integrations/case-platform/signature.ts';
 import type { CaseEvent } from '../../integrations/case-platform/types.ts';
 import { DeskError } from '../../integrations/case-platform/desk/desk.ts';
-import type { StaffAuth } from './staff-routes.ts';
+import { handlersOnly, type StaffAuth } from './staff-routes.ts';
 
 const EVENT_TYPES = new Set(['case.accepted', 'case.in_progress', 'case.replied', 'case.closed']);
 const ACTIONS = new Set(['accept', 'start', 'reply', 'close']);
@@ -43,11 +43,11 @@ export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: str
     res.json(c);
   });
 
-  router.post('/api/staff/cases/:id/:action', staff, express.json({ limit: '32kb' }), async (req, res) => {
+  router.post('/api/staff/cases/:id/:action', staff, handlersOnly, express.json({ limit: '32kb' }), async (req, res) => {
     if (!engine.desk) return void res.status(404).json({ error: 'the built-in desk is off (an external platform is configured)' });
     const action = String(req.params.action);
     if (!ACTIONS.has(action)) return void res.status(404).json({ error: `unknown action "${action}"` });
-    const actor = `staff:${res.locals.staffName ?? 'staff'}`;
+    const actor = `staff:${(res.locals.staff as { username: string }).username}`;
     try {
       const c = await engine.desk.act(String(req.params.id), action as 'accept', actor, (req.body as { note?: string } | undefined)?.note);
       // Send the callback now rather than at the next timer tick.

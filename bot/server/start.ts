@@ -54,6 +54,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     staffApiToken: config.staffApiToken,
     caseEvents,
     caseCallbackSecret,
+    staffSessionHours: config.staffSessionHours,
     isShuttingDown: () => shuttingDown,
   });
   const server = app.listen(config.port);
