@@ -5,7 +5,7 @@ import { loadConfig } from '../../bot/config.ts';
 import { HashedNgramEmbeddings } from '../../knowledge-base/embeddings/hashed-embeddings.ts';
 import { embeddingsProvider } from '../../knowledge-base/embeddings/provider.ts';
 import { readGuideSet } from '../../knowledge-base/guide-set.ts';
-import { indexDir, openIndex, type KnowledgeIndex } from '../../knowledge-base/knowledge-index.ts';
+import { indexDir, openIndex } from '../../knowledge-base/knowledge-index.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { loadTextPipeline } from '../../knowledge-base/text-pipeline.ts';
 import { copyGuides, removeDir, tempDir } from '../helpers/kb.ts';

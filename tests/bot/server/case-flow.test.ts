@@ -4,33 +4,22 @@
  * And: forged or stale callbacks are refused, a repeated callback counts once.
  */
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../bot/server/start.ts';
+import { describe, expect, it } from 'vitest';
 import { signCallback } from '../../../integrations/case-platform/signature.ts';
-import { removeDir, testConfig } from '../../helpers/kb.ts';
+import { useTestServer } from '../../helpers/server.ts';
 
 const TOKEN = 'staff-token-0123456789';
 const SECRET = 'callback-secret-0123456789';
 
 describe('a case from the chat to the rating', () => {
-  const config = testConfig({ STAFF_API_TOKEN: TOKEN, CASE_CALLBACK_SECRET: SECRET });
-  let server: RunningServer;
-  let base = '';
-  beforeAll(async () => {
-    server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
-    base = `http://127.0.0.1:${server.port}`;
-  });
-  afterAll(async () => {
-    await server.close();
-    removeDir(config.dataDir);
-  });
+  const t = useTestServer({ STAFF_API_TOKEN: TOKEN, CASE_CALLBACK_SECRET: SECRET });
 
   const chat = async (body: Record<string, unknown>) =>
-    (await fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'citizen-1', ...body }) })).json();
+    (await fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'citizen-1', ...body }) })).json();
   const say = (text: string) => chat({ text });
   const textOf = (r: { replies: Array<{ type: string; text?: string; head?: string }> }) => r.replies.map((x) => x.text ?? x.head).join('\n');
   const staff = async (path: string, body?: unknown) => {
-    const res = await fetch(`${base}/api/staff/${path}`, {
+    const res = await fetch(`${t.base}/api/staff/${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -40,7 +29,7 @@ describe('a case from the chat to the rating', () => {
   /** Opens the chat's event stream and resolves with the next pushed replies. */
   const nextPush = () =>
     new Promise<string>((resolve, reject) => {
-      const req = http.get(`${base}/api/chat/events?userId=citizen-1`, (res) => {
+      const req = http.get(`${t.base}/api/chat/events?userId=citizen-1`, (res) => {
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => {
@@ -56,7 +45,7 @@ describe('a case from the chat to the rating', () => {
     });
   const waitForStream = async () => {
     // The stream is open once the server has counted the subscriber.
-    for (let i = 0; i < 50 && server.push.connections('web', 'citizen-1') === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && t.server.push.connections('web', 'citizen-1') === 0; i++) await new Promise((r) => setTimeout(r, 20));
   };
   const handle = async (id: string, note = '已联系经营者整改，夜间噪音已消除。') => {
     for (const action of ['accept', 'reply', 'close']) {
@@ -111,7 +100,7 @@ describe('a case from the chat to the rating', () => {
   it('refuses forged and stale callbacks, and counts a repeated one once', async () => {
     const event = { eventId: 'ev-1', type: 'case.closed', caseId: 'XA-NONE', at: new Date().toISOString(), case: { id: 'XA-NONE', status: 'closed', round: 1, level: 1 } };
     const body = JSON.stringify(event);
-    const post = (headers: Record<string, string>, b = body) => fetch(`${base}/cases/callback`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
+    const post = (headers: Record<string, string>, b = body) => fetch(`${t.base}/cases/callback`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
     const good = signCallback(SECRET, body);
     const forged = signCallback('not-the-secret-000000', body);
     const stale = signCallback(SECRET, body, Math.floor(Date.now() / 1000) - 600);

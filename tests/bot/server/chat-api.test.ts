@@ -1,30 +1,21 @@
 /** /api/chat and its event stream over real HTTP, a restart mid-conversation, and ordering. */
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../bot/server/start.ts';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../../../bot/server/start.ts';
 import { openDatabase } from '../../../bot/store/database.ts';
 import { listMessages, loadConversation } from '../../../bot/store/conversations.ts';
 import { recentQuestions } from '../../../bot/store/question-log.ts';
 import { removeDir, testConfig } from '../../helpers/kb.ts';
+import { useTestServer } from '../../helpers/server.ts';
 
 const post = (base: string, body: unknown, raw?: string) =>
   fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ?? JSON.stringify(body) });
 
 describe('POST /api/chat', () => {
-  const config = testConfig({ STAFF_API_TOKEN: 'staff-token-0123456789', HANDOFF_MODE: 'queue' });
-  let server: RunningServer;
-  let base = '';
-  beforeAll(async () => {
-    server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
-    base = `http://127.0.0.1:${server.port}`;
-  });
-  afterAll(async () => {
-    await server.close();
-    removeDir(config.dataDir);
-  });
+  const t = useTestServer({ STAFF_API_TOKEN: 'staff-token-0123456789', HANDOFF_MODE: 'queue' });
 
   it('answers with replies, intent, item, candidates, aspect, sources and the conversation', async () => {
-    const res = await post(base, { userId: 'api-1', text: '身份证丢了补办要多少钱' });
+    const res = await post(t.base, { userId: 'api-1', text: '身份证丢了补办要多少钱' });
     expect(res.status).toBe(200);
     const o = await res.json();
     expect(Object.keys(o).sort()).toEqual(['aspect', 'candidates', 'conversation', 'intent', 'item', 'replies', 'sources'].sort());
@@ -32,7 +23,7 @@ describe('POST /api/chat', () => {
     expect(o.sources[0]).toMatchObject({ itemId: 'sfz-04', itemName: '居民身份证丢失补领', section: '收费标准' });
     expect(o.replies.at(-1).type).toBe('menu');
 
-    const next = await (await post(base, { userId: 'api-1', menuId: 'aspect:time' })).json();
+    const next = await (await post(t.base, { userId: 'api-1', menuId: 'aspect:time' })).json();
     expect(next).toMatchObject({ item: { id: 'sfz-04' }, aspect: 'time' });
   });
 
@@ -49,22 +40,22 @@ describe('POST /api/chat', () => {
       [null, '[1,2]', 'JSON 对象'],
     ];
     for (const [body, raw, msg] of cases) {
-      const res = await post(base, body, raw);
+      const res = await post(t.base, body, raw);
       expect(res.status, JSON.stringify(body ?? raw)).toBe(400);
       expect((await res.json()).error).toContain(msg);
     }
-    expect((await post(base, { userId: 'x', text: '😀😀 身份證丟了' })).status).toBe(200);
+    expect((await post(t.base, { userId: 'x', text: '😀😀 身份證丟了' })).status).toBe(200);
   });
 
   it('pushes proactive messages to an open chat over server-sent events', async () => {
     const received = new Promise<string>((resolve, reject) => {
-      const req = http.get(`${base}/api/chat/events?userId=push-1`, (res) => {
+      const req = http.get(`${t.base}/api/chat/events?userId=push-1`, (res) => {
         expect(res.headers['content-type']).toContain('text/event-stream');
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           buf += chunk;
-          if (buf.includes(': connected')) server.push.publish('web', 'push-1', [{ type: 'text', text: '您的诉求已办结，请评价。' }]);
+          if (buf.includes(': connected')) t.server.push.publish('web', 'push-1', [{ type: 'text', text: '您的诉求已办结，请评价。' }]);
           const m = /event: message\ndata: (.*)\n\n/.exec(buf);
           if (m) {
             req.destroy();
@@ -75,31 +66,31 @@ describe('POST /api/chat', () => {
       req.on('error', reject);
     });
     expect(JSON.parse(await received)).toEqual({ replies: [{ type: 'text', text: '您的诉求已办结，请评价。' }] });
-    expect((await fetch(`${base}/api/chat/events`)).status).toBe(400);
+    expect((await fetch(`${t.base}/api/chat/events`)).status).toBe(400);
   });
 
   it('handles messages from one user one at a time, in order, even when they arrive together', async () => {
     const texts = ['身份证丢了怎么补', '要多少钱', '在哪办', '网上能办吗', '多久能拿到'];
-    const results = await Promise.all(texts.map((text) => post(base, { userId: 'burst-1', text }).then((r) => r.json())));
+    const results = await Promise.all(texts.map((text) => post(t.base, { userId: 'burst-1', text }).then((r) => r.json())));
     expect(results.map((r) => r.aspect)).toEqual(['general', 'fees', 'place', 'online', 'time']);
     expect(results.every((r) => r.item?.id === 'sfz-04')).toBe(true);
   });
 
   it('hands over to the staff queue, stays silent, and speaks again once staff release it', async () => {
-    await post(base, { userId: 'ho-1', text: '户口迁移怎么办' });
-    const ho = await (await post(base, { userId: 'ho-1', text: '转人工' })).json();
+    await post(t.base, { userId: 'ho-1', text: '户口迁移怎么办' });
+    const ho = await (await post(t.base, { userId: 'ho-1', text: '转人工' })).json();
     expect(ho.conversation).toEqual({ state: 'handed_over', handedOver: true });
-    const silent = await (await post(base, { userId: 'ho-1', text: '有人吗' })).json();
+    const silent = await (await post(t.base, { userId: 'ho-1', text: '有人吗' })).json();
     expect(silent.replies).toEqual([]);
 
     const auth = { authorization: 'Bearer staff-token-0123456789' };
-    expect((await fetch(`${base}/api/staff/handoffs`)).status).toBe(401);
-    const queue = await (await fetch(`${base}/api/staff/handoffs`, { headers: auth })).json();
+    expect((await fetch(`${t.base}/api/staff/handoffs`)).status).toBe(401);
+    const queue = await (await fetch(`${t.base}/api/staff/handoffs`, { headers: auth })).json();
     const mine = queue.handoffs.find((h: { userId: string }) => h.userId === 'ho-1');
     expect(mine.summary).toMatchObject({ intent: 'handoff', lastQuestions: ['户口迁移怎么办', '转人工'] });
-    const rel = await fetch(`${base}/api/staff/conversations/web/ho-1/release`, { method: 'POST', headers: auth });
+    const rel = await fetch(`${t.base}/api/staff/conversations/web/ho-1/release`, { method: 'POST', headers: auth });
     expect(rel.status).toBe(200);
-    const back = await (await post(base, { userId: 'ho-1', text: '身份证丢了怎么补' })).json();
+    const back = await (await post(t.base, { userId: 'ho-1', text: '身份证丢了怎么补' })).json();
     expect(back.conversation.handedOver).toBe(false);
     expect(back.replies.length).toBeGreaterThan(0);
   });

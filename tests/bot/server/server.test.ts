@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../bot/server/start.ts';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../../../bot/server/start.ts';
 import { openDatabase } from '../../../bot/store/database.ts';
 import { recentQuestions } from '../../../bot/store/question-log.ts';
 import { removeDir, testConfig } from '../../helpers/kb.ts';
+import { useTestServer } from '../../helpers/server.ts';
 
 describe('HTTP server', () => {
-  const config = testConfig();
-  let server: RunningServer;
-  let base = '';
-  beforeAll(async () => {
-    server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
-    base = `http://127.0.0.1:${server.port}`;
-  });
-  afterAll(async () => {
-    await server.close();
-    removeDir(config.dataDir);
-  });
+  const t = useTestServer();
 
-  const ask = (body: string) => fetch(`${base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const ask = (body: string) => fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
   it('reports health and readiness', async () => {
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
-    const ready = await (await fetch(`${base}/readyz`)).json();
+    expect(await (await fetch(`${t.base}/healthz`)).json()).toEqual({ ok: true });
+    const ready = await (await fetch(`${t.base}/readyz`)).json();
     expect(ready).toMatchObject({ ready: true, kb: { items: 121 } });
   });
 
