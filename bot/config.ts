@@ -53,6 +53,15 @@ const schema = z
     CASE_PLATFORM_URL: optionalUrl('CASE_PLATFORM_URL'),
     CASE_PLATFORM_KEY: z.string().trim().optional(),
     CASE_CALLBACK_SECRET: z.string().trim().min(16, 'CASE_CALLBACK_SECRET must be at least 16 characters').optional(),
+    WECOM_CORP_ID: z.string().trim().optional(),
+    WECOM_TOKEN: z.string().trim().optional(),
+    WECOM_AES_KEY: z.string().trim().optional(),
+    WECOM_SECRET: z.string().trim().optional(),
+    WECOM_OPEN_KFID: z.string().trim().optional(),
+    WECOM_API_BASE: optionalUrl('WECOM_API_BASE'),
+    WECOM_SERVICER_USERID: z.string().trim().optional(),
+    WECOM_AGENT_ID: z.coerce.number({ message: 'WECOM_AGENT_ID must be a number' }).int().positive().optional(),
+    WECOM_STAFF_USERIDS: z.string().trim().optional(),
     STAFF_SESSION_HOURS: z.coerce.number({ message: 'STAFF_SESSION_HOURS must be a number' }).positive('STAFF_SESSION_HOURS must be positive').default(8),
     STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
@@ -63,6 +72,14 @@ const schema = z
 /** Rules across variables, checked on the raw environment so they report alongside the rest. */
 function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
+  const wecom = ['WECOM_CORP_ID', 'WECOM_TOKEN', 'WECOM_AES_KEY', 'WECOM_SECRET', 'WECOM_OPEN_KFID'];
+  const set = wecom.filter((k) => env[k]?.trim());
+  if (set.length && set.length < wecom.length) {
+    problems.push(`WeChat channel: ${wecom.filter((k) => !env[k]?.trim()).join(', ')} missing (set all of ${wecom.join(', ')}, or none to run without WeChat)`);
+  }
+  if (env.WECOM_AES_KEY?.trim() && !/^[A-Za-z0-9+/]{43}$/.test(env.WECOM_AES_KEY.trim())) {
+    problems.push('WECOM_AES_KEY: the EncodingAESKey must be 43 base64 characters');
+  }
   if (Boolean(env.CASE_PLATFORM_URL?.trim()) !== Boolean(env.CASE_PLATFORM_KEY?.trim())) {
     problems.push('CASE_PLATFORM_URL and CASE_PLATFORM_KEY: set both to use an external case platform, or neither for the built-in desk');
   }
@@ -94,6 +111,17 @@ export interface Config {
   casePlatform?: { baseUrl: string; apiKey: string };
   /** Secret of the signed case callbacks; the built-in desk makes one per start when unset. */
   caseCallbackSecret?: string;
+  /** The 微信客服 channel, when configured. */
+  wecom?: {
+    corpId: string;
+    token: string;
+    aesKey: string;
+    secret: string;
+    openKfId: string;
+    apiBase: string;
+    servicerUserId?: string;
+    staffAlert?: { agentId: number; touser: string };
+  };
   /** How long a staff login lasts. */
   staffSessionHours: number;
   /** Bearer token for the staff API (hand-over queue, release); the staff API is off without it. */
@@ -140,6 +168,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
     staffSessionHours: c.STAFF_SESSION_HOURS,
+    wecom: c.WECOM_CORP_ID
+      ? {
+          corpId: c.WECOM_CORP_ID,
+          token: c.WECOM_TOKEN!,
+          aesKey: c.WECOM_AES_KEY!,
+          secret: c.WECOM_SECRET!,
+          openKfId: c.WECOM_OPEN_KFID!,
+          apiBase: (c.WECOM_API_BASE ?? 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''),
+          servicerUserId: c.WECOM_SERVICER_USERID || undefined,
+          staffAlert: c.WECOM_AGENT_ID && c.WECOM_STAFF_USERIDS ? { agentId: c.WECOM_AGENT_ID, touser: c.WECOM_STAFF_USERIDS } : undefined,
+        }
+      : undefined,
     caseCallbackSecret: c.CASE_CALLBACK_SECRET,
     casePlatform: c.CASE_PLATFORM_URL && c.CASE_PLATFORM_KEY ? { baseUrl: c.CASE_PLATFORM_URL, apiKey: c.CASE_PLATFORM_KEY } : undefined,
   };

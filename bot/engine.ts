@@ -46,7 +46,7 @@ export interface EngineOptions {
   /** The built-in desk, when no external platform is configured (for the staff API). */
   desk?: CaseDesk | null;
   /** Pushes replies to a citizen's open chats; returns how many received them. */
-  deliver?: (channel: string, userId: string, replies: Reply[]) => number;
+  deliver?: (channel: string, userId: string, replies: Reply[]) => number | Promise<number>;
   now?: () => Date;
 }
 
@@ -89,7 +89,7 @@ export class DialogEngine {
   notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; surveyPending?: boolean } = {}): Promise<boolean> {
     return this.queue.run(`${channel}\u0000${userId}`, async () => {
       const conversation = await loadConversation(this.o.db, channel, userId);
-      const delivered = !conversation.handedOver && (this.o.deliver?.(channel, userId, replies) ?? 0) > 0;
+      const delivered = !conversation.handedOver && ((await this.o.deliver?.(channel, userId, replies)) ?? 0) > 0;
       if (delivered) {
         if (o.awaiting) conversation.state.awaiting = o.awaiting;
         const menu = [...replies].reverse().find((r) => r.type === 'menu');
@@ -103,6 +103,15 @@ export class DialogEngine {
         delivered ? replies.map((r) => ({ direction: 'out' as const, kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title })) : [],
       );
       return delivered;
+    });
+  }
+
+  /** A channel says a human took the chat (true) or it went back to the bot (false). */
+  setHandedOver(channel: string, userId: string, handedOver: boolean): Promise<void> {
+    return this.queue.run(`${channel}\u0000${userId}`, async () => {
+      const conversation = await loadConversation(this.o.db, channel, userId);
+      conversation.handedOver = handedOver;
+      await endTurn(this.o.db, conversation, []);
     });
   }
 
@@ -197,7 +206,7 @@ export function createDialogEngine(
   config: Config,
   kb: KnowledgeBase,
   db: Database,
-  deliver: (channel: string, userId: string, replies: Reply[]) => number = () => 0,
+  deliver: (channel: string, userId: string, replies: Reply[]) => number | Promise<number> = () => 0,
 ): DialogEngine {
   const caseRouter = loadRouting();
   // The desk's state changes go into the outbox in the same transaction, as signed callbacks.

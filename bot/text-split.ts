@@ -1,9 +1,16 @@
-/** Splits a long text at sentence or line boundaries so each part fits a channel's limit. */
+/**
+ * Splits a long text at sentence or line boundaries so each part fits a channel's limit,
+ * measured in characters (web chat) or UTF-8 bytes (WeChat's 2048-byte texts).
+ */
 
 const BOUNDARY = /(?<=[。！？!?；;\n])/u;
 
-export function splitText(text: string, maxChars: number): string[] {
-  if ([...text].length <= maxChars) return [text];
+export type Measure = (s: string) => number;
+export const chars: Measure = (s) => [...s].length;
+export const utf8Bytes: Measure = (s) => Buffer.byteLength(s, 'utf8');
+
+export function splitText(text: string, max: number, measure: Measure = chars): string[] {
+  if (measure(text) <= max) return [text];
   const parts: string[] = [];
   let current = '';
   const push = () => {
@@ -11,15 +18,21 @@ export function splitText(text: string, maxChars: number): string[] {
     current = '';
   };
   for (const sentence of text.split(BOUNDARY)) {
-    if ([...current].length + [...sentence].length <= maxChars) {
+    if (measure(current + sentence) <= max) {
       current += sentence;
       continue;
     }
     push();
-    // A single sentence longer than the limit is cut by characters (never inside a surrogate pair).
-    const chars = [...sentence];
-    while (chars.length > maxChars) parts.push(chars.splice(0, maxChars).join(''));
-    current = chars.join('');
+    // A sentence longer than the limit is cut between characters (never inside one).
+    let piece = '';
+    for (const ch of sentence) {
+      if (measure(piece + ch) > max) {
+        parts.push(piece);
+        piece = '';
+      }
+      piece += ch;
+    }
+    current = piece;
   }
   push();
   return parts;

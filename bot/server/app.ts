@@ -16,6 +16,7 @@ import { staffAuth, staffRoutes } from './staff-routes.ts';
 import { caseRoutes } from './case-routes.ts';
 import { staffPages } from './staff-pages.ts';
 import type { CaseEvents } from '../case-events.ts';
+import type { WecomChannel } from '../../integrations/wecom/channel.ts';
 
 export interface AppDeps {
   kb: KnowledgeBase;
@@ -26,16 +27,18 @@ export interface AppDeps {
   caseEvents: CaseEvents;
   caseCallbackSecret: string;
   staffSessionHours: number;
+  wecom?: WecomChannel | null;
   isShuttingDown: () => boolean;
 }
 
-export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, staffSessionHours, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
+export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, staffSessionHours, wecom, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
   const app = express();
   const asker = new Asker(kb);
   const staff = staffAuth(db, staffApiToken);
   app.disable('x-powered-by');
   // Callbacks are verified over their raw bytes, so they are routed before the JSON parser.
   app.use(caseRoutes(engine, caseEvents, caseCallbackSecret, staff));
+  if (wecom) app.use(wecom.routes());
   app.use(express.json({ limit: '32kb' }));
 
   app.get('/healthz', (_req, res) => {

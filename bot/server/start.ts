@@ -9,6 +9,9 @@ import { PushHub } from '../push-hub.ts';
 import { randomBytes } from 'node:crypto';
 import { CaseEvents } from '../case-events.ts';
 import { createApp } from './app.ts';
+import { CHANNEL as WECOM_CHANNEL, WecomChannel } from '../../integrations/wecom/channel.ts';
+import { WecomClient } from '../../integrations/wecom/client.ts';
+import { WecomCrypto } from '../../integrations/wecom/crypto.ts';
 
 const OUTBOX_RETRY_MS = 5_000;
 
@@ -16,6 +19,7 @@ export interface RunningServer {
   port: number;
   push: PushHub;
   engine: DialogEngine;
+  wecom: WecomChannel | null;
   close: () => Promise<void>;
 }
 
@@ -34,7 +38,22 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   log(`知识库：${kb.index.meta.itemCount} 个事项，${kb.built ? `新建索引 ${kb.index.meta.buildMs} ms` : '复用已有索引'}`);
 
   const push = new PushHub();
-  const engine = createDialogEngine(config, kb, db, (channel, userId, replies) => push.publish(channel, userId, replies));
+  let wecom: WecomChannel | null = null;
+  const engine = createDialogEngine(config, kb, db, (channel, userId, replies) =>
+    channel === WECOM_CHANNEL && wecom ? wecom.push(userId, replies) : push.publish(channel, userId, replies),
+  );
+  if (config.wecom) {
+    const w = config.wecom;
+    wecom = new WecomChannel({
+      db,
+      engine,
+      client: new WecomClient({ apiBase: w.apiBase, corpId: w.corpId, secret: w.secret, db }),
+      crypto: new WecomCrypto(w.token, w.aesKey, w.corpId),
+      openKfId: w.openKfId,
+      servicerUserId: w.servicerUserId,
+      staffAlert: w.staffAlert,
+    });
+  }
   const caseEvents = new CaseEvents(db, engine);
   // The built-in desk signs its callbacks with a secret of this process unless one is set.
   const caseCallbackSecret = config.caseCallbackSecret ?? randomBytes(24).toString('hex');
@@ -55,6 +74,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     caseEvents,
     caseCallbackSecret,
     staffSessionHours: config.staffSessionHours,
+    wecom,
     isShuttingDown: () => shuttingDown,
   });
   const server = app.listen(config.port);
@@ -65,6 +85,11 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   const port = (server.address() as AddressInfo).port;
   if (engine.desk) engine.cases.useCallbacks({ url: `http://127.0.0.1:${port}/cases/callback`, secret: caseCallbackSecret });
   log(`小安已启动：在浏览器打开 http://localhost:${port}/ （对话接口 POST /api/chat，健康检查 /healthz）`);
+  if (wecom) {
+    log(`微信客服通道已开启：回调地址 /wecom/callback（${config.wecom!.apiBase}）`);
+    // Catch up on what arrived while 小安 was down (from the saved cursor).
+    void wecom.pull();
+  }
 
   const close = async () => {
     if (shuttingDown) return;
@@ -74,6 +99,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     closeStreams();
     server.closeIdleConnections();
+    await wecom?.idle();
     await engine.drain();
     await closed;
     await db.close();
@@ -92,5 +118,5 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
       });
     }
   }
-  return { port, push, engine, close };
+  return { port, push, engine, wecom, close };
 }

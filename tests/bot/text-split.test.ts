@@ -20,3 +20,14 @@ describe('splitText', () => {
     expect(parts.join('')).toBe('😀'.repeat(25));
   });
 });
+
+describe('splitText by UTF-8 bytes', () => {
+  it('keeps every part within 2048 bytes, cutting between characters', async () => {
+    const { utf8Bytes } = await import('../../bot/text-split.ts');
+    const text = `${'身份证丢失补领需要本人到场。'.repeat(120)}😀`;
+    const parts = splitText(text, 2048, utf8Bytes);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(2048);
+    expect(parts.join('')).toBe(text);
+  });
+});
