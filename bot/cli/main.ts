@@ -201,6 +201,27 @@ staffCmd
   });
 
 program
+  .command('demo-wechat')
+  .description('a simulated citizen chats with 小安 over the WeCom protocol, offline (npm run demo:wechat)')
+  .action(async () => {
+    const { runWechatDemo } = await import('../../integrations/wecom/demo.ts');
+    await runWechatDemo();
+  });
+
+program
+  .command('wecom-sim')
+  .description('run the local WeCom 微信客服 simulator; typed lines are a citizen')
+  .option('--port <port>', 'port for the simulated WeCom API', '4100')
+  .option('--callback <url>', "小安's callback URL", 'http://127.0.0.1:3000/wecom/callback')
+  .option('--user <id>', 'the citizen external_userid', 'sim-citizen')
+  .action(async (o: { port: string; callback: string; user: string }) => {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+    const { runSimulatorCli } = await import('../../integrations/wecom/demo.ts');
+    await runSimulatorCli({ port, callback: o.callback, user: o.user });
+  });
+
+program
   .command('chat')
   .description('talk to 小安 in the terminal')
   .action(async () => {

@@ -115,3 +115,12 @@ describe('xiaoan chat', () => {
     removeDir(dataDir);
   });
 });
+
+describe('npm run demo:wechat', () => {
+  it('shows a simulated citizen chatting with 小安 over the WeCom protocol, offline', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'demo-wechat'], { cwd: PROJECT_ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, maxBuffer: 8 << 20 });
+    expect(stdout).toContain('👤 群众：身份证掉了咋整');
+    expect(stdout).toContain('来源：《居民身份证丢失补领》办事指南');
+    expect(stdout).toContain('紧急情况请立即拨打 110');
+  });
+});

@@ -38,6 +38,8 @@ describe('微信客服 channel with the simulator', () => {
     WECOM_OPEN_KFID: CORP.openKfId,
     WECOM_API_BASE: sim.baseUrl,
     HANDOFF_MODE: 'queue',
+    WECOM_AGENT_ID: '1000002',
+    WECOM_STAFF_USERIDS: 'staff01|staff02',
   });
   const start = async () => {
     server = await startServer({ ...loadConfig(env()), port: 0 }, { handleSignals: false, quiet: true });
@@ -96,8 +98,12 @@ describe('微信客服 channel with the simulator', () => {
     expect(heads).toHaveLength(5);
     const order = ['请问您属于哪种情形', '公积金管理中心', '您好，我是小安', '天气', '已为您转接人工客服'].map((s) => heads.findIndex((h) => h.includes(s)));
     expect(order).toEqual([0, 1, 2, 3, 4]);
-    // 转人工 in queue mode: the session moved to the WeCom queue (state 2).
+    // 转人工 in queue mode: the session moved to the WeCom queue (state 2), and staff got a summary.
     expect(sim.state('c2')).toBe(2);
+    const alert = sim.appMessages.at(-1) as { touser: string; agentid: number; text: { content: string } };
+    expect(alert).toMatchObject({ touser: 'staff01|staff02', agentid: 1000002 });
+    expect(alert.text.content).toContain('小安转人工');
+    expect(alert.text.content).toContain('· 转人工');
   });
 
   it('says nothing while a human owns the chat, and speaks again when the session ends', async () => {
