@@ -178,8 +178,8 @@ async function handleMenu(ctx: HandlerContext, id: string): Promise<HandlerOutpu
   switch (action) {
     case 'item': {
       if (!deps.kb.index.guides.has(arg)) break;
-      const guide = deps.kb.index.guides.get(arg)!;
-      return answerItem(ctx, arg, state.aspect ?? 'general', findSituation(guide.situations, undefined));
+      // The 情形 is not known yet for a newly chosen item: asked where it matters.
+      return answerItem(ctx, arg, state.aspect ?? 'general', null);
     }
     case 'aspect':
       if (!state.itemId) break;
