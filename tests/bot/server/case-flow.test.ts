@@ -45,7 +45,7 @@ describe('a case from the chat to the rating', () => {
     });
   const waitForStream = async () => {
     // The stream is open once the server has counted the subscriber.
-    for (let i = 0; i < 50 && t.server.push.connections('web', 'citizen-1') === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 250 && t.server.push.connections('web', 'citizen-1') === 0; i++) await new Promise((r) => setTimeout(r, 20));
   };
   const handle = async (id: string, note = '已联系经营者整改，夜间噪音已消除。') => {
     for (const action of ['accept', 'reply', 'close']) {
