@@ -3,7 +3,7 @@
  * changed only by the turn pipeline.
  */
 import type { Aspect } from '../knowledge-base/lexicon.ts';
-import type { MenuItem } from './messages.ts';
+import type { MenuItem, Reply } from './messages.ts';
 import type { CaseType } from '../integrations/case-platform/types.ts';
 
 export type CaseStep = 'type' | 'description' | 'place' | 'mobile' | 'name' | 'consent' | 'confirm';
@@ -41,6 +41,8 @@ export interface ConversationState {
   casesSubmitted?: number;
   /** A satisfaction survey is waiting: the citizen had no open chat when the case closed. */
   surveyPending?: boolean;
+  /** Notices that found no open chat (a case number that arrived late): shown at the next turn. */
+  notices?: Reply[];
 }
 
 export const freshState = (): ConversationState => ({ recent: [] });

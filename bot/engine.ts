@@ -86,7 +86,7 @@ export class DialogEngine {
    * citizen's queue. Returns false when no chat of theirs is open to receive it; with
    * `pending`, the conversation is then marked so that the next contact asks it.
    */
-  notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; surveyPending?: boolean } = {}): Promise<boolean> {
+  notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; surveyPending?: boolean; keep?: boolean } = {}): Promise<boolean> {
     return this.queue.run(`${channel}\u0000${userId}`, async () => {
       const conversation = await loadConversation(this.o.db, channel, userId);
       const delivered = !conversation.handedOver && ((await this.o.deliver?.(channel, userId, replies)) ?? 0) > 0;
@@ -96,6 +96,8 @@ export class DialogEngine {
         if (menu?.type === 'menu') conversation.state.menu = menu.items;
       } else if (o.surveyPending) {
         conversation.state.surveyPending = true;
+      } else if (o.keep) {
+        conversation.state.notices = [...(conversation.state.notices ?? []), ...replies].slice(-10);
       }
       await endTurn(
         this.o.db,
@@ -156,6 +158,11 @@ export class DialogEngine {
     }
     if (out.handedOver) conversation.handedOver = true;
 
+    // Notices that found no open chat come first, before this turn's answer.
+    if (conversation.state.notices?.length && !conversation.handedOver) {
+      said.unshift(...conversation.state.notices);
+      conversation.state.notices = undefined;
+    }
     // A survey that could not reach the citizen earlier is asked now, after their own answer.
     if (conversation.state.surveyPending && !conversation.state.awaiting && !conversation.handedOver) {
       const [survey, ...more] = await pendingSurveys(db, inbound.channel, inbound.userId);
@@ -216,10 +223,12 @@ export function createDialogEngine(
   const platform = desk
     ? deskPlatform(desk)
     : externalPlatform(new CasePlatformClient({ baseUrl: config.casePlatform!.baseUrl, apiKey: config.casePlatform!.apiKey }));
-  const cases = new CaseService(db, platform, (request, c) =>
-    void deliver(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }]),
-  );
-  return new DialogEngine({
+  // A case number that arrived late is told now, or at the citizen's next message.
+  let engine: DialogEngine | null = null;
+  const cases = new CaseService(db, platform, async (request, c) => {
+    await engine?.notify(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }], { keep: true });
+  });
+  engine = new DialogEngine({
     desk,
     kb,
     db,
@@ -231,6 +240,7 @@ export function createDialogEngine(
     caseRouter,
     deliver,
   });
+  return engine;
 }
 
 const keyOf = (i: Inbound) => `${i.channel}\u0000${i.userId}`;
