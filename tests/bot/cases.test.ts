@@ -2,11 +2,12 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CaseService, type CaseRequest } from '../../bot/cases.ts';
-import { openDatabase, type Database } from '../../bot/store/database.ts';
+import { openDatabase } from '../../bot/store/database.ts';
 import { CasePlatformClient } from '../../integrations/case-platform/client.ts';
 import { externalPlatform } from '../../integrations/case-platform/platform.ts';
 import type { Case } from '../../integrations/case-platform/types.ts';
 import { removeDir, tempDir } from '../helpers/kb.ts';
+import { useTempPglite } from '../helpers/databases.ts';
 import { loadConfig } from '../../bot/config.ts';
 import { createDialogEngine } from '../../bot/engine.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
@@ -20,24 +21,15 @@ const request: CaseRequest = {
 const created = { id: 'EXT-9', status: 'submitted', type: '投诉', description: request.newCase.description, round: 1, level: 1, createdAt: '2026-11-23T09:00:00Z', handlingUnit: '督察支队', dueAt: '2026-11-26T09:00:00Z' };
 
 describe('cases through the outbox', () => {
-  let dir = '';
-  let db: Database;
-  beforeAll(async () => {
-    nock.disableNetConnect();
-    dir = tempDir();
-    db = await openDatabase({ dataDir: dir });
-  });
+  const store = useTempPglite();
+  beforeAll(() => nock.disableNetConnect());
   afterEach(() => nock.cleanAll());
-  afterAll(async () => {
-    nock.enableNetConnect();
-    await db.close();
-    removeDir(dir);
-  });
+  afterAll(() => nock.enableNetConnect());
 
   it('gives a provisional reference during an outage and the real number once the platform is back, with no duplicate', async () => {
     const told: Array<{ request: CaseRequest; c: Case }> = [];
     const platform = externalPlatform(new CasePlatformClient({ baseUrl: BASE, apiKey: 'k', timeoutMs: 200, retries: 1, backoffMs: 1 }));
-    const service = new CaseService(db, platform, (r, c) => void told.push({ request: r, c }));
+    const service = new CaseService(store.db, platform, (r, c) => void told.push({ request: r, c }));
 
     nock(BASE).post('/cases').times(2).reply(503, { error: 'down' });
     const first = await service.submit(request, 'case:web:u1:1');

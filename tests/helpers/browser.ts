@@ -1,6 +1,7 @@
 /** Debian's chromium driven by playwright-core; never a downloaded browser. */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -22,4 +23,16 @@ export function launchChromium(): Promise<Browser> {
     ],
     // playwright gives every launch a fresh, empty profile of its own.
   });
+}
+
+/** Debian's chromium for the tests of one file, closed afterwards. */
+export function useBrowser(): { browser: Browser } {
+  const t = {} as { browser: Browser };
+  beforeAll(async () => {
+    t.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await t.browser?.close();
+  });
+  return t;
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../bot/store/database.ts';
 import { removeDir, tempDir } from './kb.ts';
 
@@ -57,4 +58,18 @@ if (url) {
       };
     },
   });
+}
+
+/** An embedded database on a fresh folder for the tests of one file. */
+export function useTempPglite(): { db: Database } {
+  const t = {} as { db: Database; dir: string };
+  beforeAll(async () => {
+    t.dir = tempDir('xiaoan-pglite-');
+    t.db = await openDatabase({ dataDir: t.dir });
+  });
+  afterAll(async () => {
+    await t.db?.close();
+    removeDir(t.dir);
+  });
+  return t;
 }

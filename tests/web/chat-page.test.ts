@@ -1,33 +1,19 @@
 /** The web chat in a real browser: ask, tap a menu button, see the answer and its source. */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../bot/server/start.ts';
-import { launchChromium } from '../helpers/browser.ts';
-import { removeDir, testConfig } from '../helpers/kb.ts';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from '../helpers/browser.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 describe('web chat page', () => {
-  const config = testConfig();
-  let server: RunningServer;
-  let browser: Browser;
-  let base = '';
-  beforeAll(async () => {
-    server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
-    base = `http://127.0.0.1:${server.port}`;
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server.close();
-    removeDir(config.dataDir);
-  });
+  const t = useTestServer();
+  const b = useBrowser();
 
   it('asks "身份证丢了怎么办", taps a menu button and sees the answer', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const page = await b.browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
     const blocked: string[] = [];
     page.on('request', (r) => {
-      if (!r.url().startsWith(base)) blocked.push(r.url());
+      if (!r.url().startsWith(t.base)) blocked.push(r.url());
     });
-    await page.goto(base);
+    await page.goto(t.base);
     await expect(page.title()).resolves.toContain('小安');
     // The welcome menu arrives by itself.
     await page.getByRole('button', { name: '身份证丢了怎么补' }).waitFor();
@@ -56,15 +42,14 @@ describe('web chat page', () => {
     expect(parseFloat(after)).toBeGreaterThan(parseFloat(before));
     // Everything came from our own server: no CDN.
     expect(blocked).toEqual([]);
-    await page.screenshot({ path: `${config.dataDir}/chat.png` });
   });
 
   it('shows a pushed message in an open chat', async () => {
-    const page = await browser.newPage();
-    await page.goto(base);
+    const page = await b.browser.newPage();
+    await page.goto(t.base);
     await page.getByRole('button', { name: '转人工' }).waitFor();
     const userId = await page.evaluate(() => localStorage.getItem('xiaoan.userId'));
-    await expect.poll(() => server.push.publish('web', userId!, [{ type: 'text', text: '您反映的问题已办结，请您评价。' }])).toBeGreaterThan(0);
+    await expect.poll(() => t.server.push.publish('web', userId!, [{ type: 'text', text: '您反映的问题已办结，请您评价。' }])).toBeGreaterThan(0);
     await page.getByText('您反映的问题已办结，请您评价。').waitFor();
   });
 });

@@ -1,33 +1,20 @@
 /** The staff desk page in a real browser: log in, see a case from the chat, accept it. */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../bot/server/start.ts';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../bot/store/database.ts';
 import { addStaff } from '../../bot/store/staff.ts';
-import { launchChromium } from '../helpers/browser.ts';
-import { removeDir, testConfig } from '../helpers/kb.ts';
+import { useBrowser } from '../helpers/browser.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 describe('staff desk page', () => {
-  const config = testConfig();
-  let server: RunningServer;
-  let browser: Browser;
-  let base = '';
-  beforeAll(async () => {
+  const t = useTestServer({}, async (config) => {
     const db = await openDatabase(config);
     await addStaff(db, 'zhang', 'handler-password-1', 'handler');
     await db.close();
-    server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
-    base = `http://127.0.0.1:${server.port}`;
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server.close();
-    removeDir(config.dataDir);
-  });
+  const b = useBrowser();
 
   it('logs in, lists the case and accepts it', async () => {
-    const chat = (body: object) => fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'p1', ...body }) });
+    const chat = (body: object) => fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'p1', ...body }) });
     await chat({ text: '举报小区地下室每天晚上有人聚众赌博，请派人查处' });
     await chat({ menuId: 'case:skip' });
     await chat({ text: '13812345678' });
@@ -35,8 +22,8 @@ describe('staff desk page', () => {
     await chat({ menuId: 'case:consent:no' });
     await chat({ menuId: 'case:submit' });
 
-    const page = await browser.newPage();
-    await page.goto(`${base}/staff/`);
+    const page = await b.browser.newPage();
+    await page.goto(`${t.base}/staff/`);
     expect(page.url()).toContain('/staff/login');
     await page.getByLabel('用户名').fill('zhang');
     await page.getByLabel('密码').fill('wrong-password-x');

@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../../../bot/store/database.ts';
 import { WecomApiError, WecomClient } from '../../../integrations/wecom/client.ts';
 import { WecomSimulator } from '../../../integrations/wecom/simulator.ts';
 import { removeDir, tempDir } from '../../helpers/kb.ts';
+import { useTempPglite } from '../../helpers/databases.ts';
 
 const CORP = { corpId: 'wwtestcorp', secret: 'sim-secret', token: 'simtoken123', encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', openKfId: 'wkTEST' };
 
@@ -73,18 +74,11 @@ describe('WecomClient with the simulator', () => {
 });
 
 describe('WecomClient error handling (nock)', () => {
-  let dir = '';
-  let db: Database;
-  beforeAll(async () => {
-    nock.disableNetConnect();
-    dir = tempDir();
-    db = await openDatabase({ dataDir: dir });
-  });
-  afterAll(async () => {
+  const store = useTempPglite();
+  beforeAll(() => nock.disableNetConnect());
+  afterAll(() => {
     nock.enableNetConnect();
     nock.cleanAll();
-    await db.close();
-    removeDir(dir);
   });
 
   it('retries 5xx, then reports a WeCom error code without retrying it', async () => {
@@ -92,7 +86,7 @@ describe('WecomClient error handling (nock)', () => {
     nock(api).get('/cgi-bin/gettoken').query(true).reply(200, { errcode: 0, access_token: 'T', expires_in: 7200 });
     nock(api).post('/cgi-bin/kf/send_msg').query({ access_token: 'T' }).reply(502, 'bad gateway');
     nock(api).post('/cgi-bin/kf/send_msg').query({ access_token: 'T' }).reply(200, { errcode: 0, msgid: 'ok1' });
-    const client = new WecomClient({ apiBase: api, corpId: 'c', secret: 's', db, backoffMs: 1 });
+    const client = new WecomClient({ apiBase: api, corpId: 'c', secret: 's', db: store.db, backoffMs: 1 });
     await expect(client.sendMsg({ touser: 'u', open_kfid: 'k', msgtype: 'text', text: { content: 'hi' } })).resolves.toMatchObject({ msgid: 'ok1' });
     const scope = nock(api).post('/cgi-bin/kf/send_msg').query(true).reply(200, { errcode: 95002, errmsg: 'over 48 hours' });
     const e = await client.sendMsg({ touser: 'u', open_kfid: 'k', msgtype: 'text', text: { content: 'hi' } }).catch((x: unknown) => x);
