@@ -33,6 +33,8 @@ export interface AskResult {
   emergency?: Emergency;
   situation?: string;
   features?: ConfidenceFeatures;
+  /** Whether the message names a public-security service term (the dialog reuses it). */
+  namesService?: boolean;
 }
 
 export class QuestionError extends Error {}
@@ -62,6 +64,7 @@ export class Asker {
       aspect: r.aspect,
       confidence: round(r.confidence),
       features: r.features,
+      namesService: hasServiceTerm,
     };
     const done = (rest: Pick<AskResult, 'intent' | 'item' | 'answer'> & Partial<AskResult>): AskResult => ({
       ...base,

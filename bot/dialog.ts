@@ -119,7 +119,7 @@ async function readInContext(
 ): Promise<{ itemId: string; aspect: Aspect; situation: Situation | null } | null> {
   const { state, deps } = ctx;
   const current = deps.kb.index.guides.get(state.itemId!)!;
-  const namesService = deps.kb.terms.mentionedIn(r.normalized);
+  const namesService = r.namesService ?? deps.kb.terms.mentionedIn(r.normalized);
   const confidentElsewhere = r.intent === 'answer' && r.item && r.item.id !== current.id && namesService;
 
   // An aspect and nothing that names a service ("要多少钱", "多久能拿到"): about the current item.

@@ -154,7 +154,7 @@ export class DialogEngine {
 
     // Effects: the hand-over queue.
     for (const e of out.effects ?? []) {
-      if (e.type === 'handoff_requested') await createHandoff(db, conversation.id, 'handoff', e.summary);
+      if (e.type === 'handoff_requested') await createHandoff(db, conversation.id, e.summary);
     }
     if (out.handedOver) conversation.handedOver = true;
 

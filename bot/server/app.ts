@@ -72,7 +72,7 @@ export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, cas
     }
     const r = await asker.ask(text);
     await logQuestion(db, 'api', r, kb.index.meta.checksum);
-    const { features: _f, ...pub } = r;
+    const { features: _f, namesService: _n, ...pub } = r;
     res.json(pub);
   });
 

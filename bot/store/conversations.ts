@@ -95,17 +95,12 @@ export interface HandoffRow {
   userId: string;
 }
 
-export async function createHandoff(
-  db: Database,
-  conversationId: number,
-  kind: 'handoff' | 'message',
-  summary: HandoffSummary,
-  text?: string,
-): Promise<number> {
-  const { rows } = await db.query<{ id: string }>(
-    'INSERT INTO handoffs (conversation_id, kind, summary, text) VALUES ($1, $2, $3, $4) RETURNING id',
-    [conversationId, kind, maskPersonalNumbers(JSON.stringify(summary)), text === undefined ? null : maskPersonalNumbers(text)],
-  );
+/** A 转人工 request in the staff queue, with what the bot knew (messages left for staff are cases now). */
+export async function createHandoff(db: Database, conversationId: number, summary: HandoffSummary): Promise<number> {
+  const { rows } = await db.query<{ id: string }>("INSERT INTO handoffs (conversation_id, kind, summary) VALUES ($1, 'handoff', $2) RETURNING id", [
+    conversationId,
+    maskPersonalNumbers(JSON.stringify(summary)),
+  ]);
   return Number(rows[0]!.id);
 }
 

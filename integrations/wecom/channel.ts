@@ -22,8 +22,6 @@ const LEASE_MS = 60_000;
 const MAX_TEXT_BYTES = 2048;
 const MORE = '继续';
 const MORE_HINT = "（内容较长，回复“继续”查看更多）";
-/** Send failures that waiting will not fix now: record them, do not retry. */
-const NOT_NOW = new Set([95001, 95002, 95018, 95024]);
 
 type WecomMessage =
   | { msgtype: 'text'; text: { content: string } }
@@ -304,13 +302,16 @@ export class WecomChannel {
     return true;
   }
 
-  /** One send; WeCom's refusals that retrying cannot fix now are recorded, not thrown. */
+  /**
+   * One send. A WeCom refusal (95001 budget, 95002 window, 95018 session state …; the
+   * client already retried 45009 and 5xx) is recorded, not thrown: retrying cannot fix it now.
+   */
   private async send(call: () => Promise<unknown>, user: string): Promise<boolean> {
     try {
       await call();
       return true;
     } catch (e) {
-      if (e instanceof WecomApiError && (NOT_NOW.has(e.errcode) || e.errcode > 0)) {
+      if (e instanceof WecomApiError && e.errcode > 0) {
         await this.recordFailure(user, '', `${e.errcode} ${e.errmsg}`);
         return false;
       }
