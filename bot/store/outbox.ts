@@ -26,13 +26,17 @@ const LEASE_MS = 60_000;
 const COLUMNS = `id, kind, idempotency_key AS "idempotencyKey", payload, status, attempts, last_error AS "lastError", result`;
 const toEntry = <P, R>(r: OutboxEntry<P, R>): OutboxEntry<P, R> => ({ ...r, id: Number(r.id) });
 
-/** Stores a call; the same idempotency key returns the entry already stored. */
-export async function enqueue<P>(db: Queryable, kind: string, idempotencyKey: string, payload: P): Promise<OutboxEntry<P>> {
+/**
+ * Stores a call; the same idempotency key returns the entry already stored. It is due at
+ * once by the same (JavaScript) clock deliverDue uses: the database's now() has
+ * microseconds and could be a hair later than a millisecond Date taken right after.
+ */
+export async function enqueue<P>(db: Queryable, kind: string, idempotencyKey: string, payload: P, at = new Date()): Promise<OutboxEntry<P>> {
   const { rows } = await db.query<OutboxEntry<P>>(
-    `INSERT INTO outbox (kind, idempotency_key, payload) VALUES ($1, $2, $3)
+    `INSERT INTO outbox (kind, idempotency_key, payload, next_attempt_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = outbox.updated_at
      RETURNING ${COLUMNS}`,
-    [kind, idempotencyKey, JSON.stringify(payload)],
+    [kind, idempotencyKey, JSON.stringify(payload), at.toISOString()],
   );
   return toEntry(rows[0]!);
 }
