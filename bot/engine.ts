@@ -11,8 +11,7 @@ import { KeyedQueue } from './keyed-queue.ts';
 import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
 import { beginTurn, createHandoff, endTurn, loadConversation, type ConversationRow } from './store/conversations.ts';
-import { getCase } from './case-lookup.ts';
-import { markAsked, pendingSurveys } from './store/surveys.ts';
+import { markAsked, pendingSurveys } from './cases/store.ts';
 import { surveyReplies } from '../handlers/satisfaction.ts';
 import type { Awaiting } from './conversation-state.ts';
 import { questionRow } from './store/question-log.ts';
@@ -26,7 +25,7 @@ import { CaseDesk } from '../integrations/case-platform/desk/desk.ts';
 import { loadRouting, type CaseRouter } from '../integrations/case-platform/desk/router.ts';
 import { deskPlatform, externalPlatform } from '../integrations/case-platform/platform.ts';
 import { lateSubmittedText } from '../handlers/case-dialog.ts';
-import { CaseService } from './cases.ts';
+import { CaseService } from './cases/service.ts';
 import { enqueue } from './store/outbox.ts';
 import type { Config } from './config.ts';
 
@@ -167,7 +166,7 @@ export class DialogEngine {
     if (conversation.state.surveyPending && !conversation.state.awaiting && !conversation.handedOver) {
       const [survey, ...more] = await pendingSurveys(db, inbound.channel, inbound.userId);
       if (survey) {
-        const c = await getCase(this.o.cases.platform, survey.caseId);
+        const c = await this.o.cases.getCase(survey.caseId);
         said.push(...surveyReplies({ id: survey.caseId, reply: c?.reply }));
         conversation.state.awaiting = { kind: 'rating', surveyId: survey.id, caseId: survey.caseId, round: survey.round, level: survey.level };
         await markAsked(db, survey.id, now);

@@ -4,7 +4,7 @@ import type { ConversationState } from '../bot/conversation-state.ts';
 import type { Effect, Inbound, Reply, TurnMeta } from '../bot/messages.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
 import type { Office } from '../knowledge-base/offices.ts';
-import type { CaseService } from '../bot/cases.ts';
+import type { CaseService } from '../bot/cases/service.ts';
 import type { CaseRouter } from '../integrations/case-platform/desk/router.ts';
 
 export interface DialogDeps {

@@ -3,7 +3,6 @@
  * records it and escalates (level 2, then level 3). One rating per handling round.
  */
 import type { Reply } from '../bot/messages.ts';
-import { answerSurvey } from '../bot/store/surveys.ts';
 import { isBadRating, RATINGS, type Case, type Rating } from '../integrations/case-platform/types.ts';
 import type { HandlerContext, HandlerOutput } from './handler.ts';
 import { text } from './texts.ts';
@@ -44,20 +43,14 @@ export async function continueRating(ctx: HandlerContext, input: { text?: string
       return { replies: [{ type: 'text', text: text('survey_reason') }], meta: { intent: 'case' } };
     }
     ctx.state.awaiting = undefined;
-    if (await answerSurvey(cases.db, a.surveyId, rating, null, new Date())) {
-      await cases.send('feedback', `feedback:${a.caseId}:${a.round}`, { caseId: a.caseId, feedback: { round: a.round, rating } });
-    }
+    await cases.rate(a, rating);
     return { replies: [{ type: 'text', text: text('survey_thanks') }], meta: { intent: 'case' } };
   }
   if (a?.kind === 'rating_reason') {
     const reason = (input.text ?? '').trim().slice(0, 1000) || '未说明原因';
     ctx.state.awaiting = undefined;
     const rating = a.rating as Rating;
-    const level = Math.min(a.level + 1, 3) as 2 | 3;
-    if (await answerSurvey(cases.db, a.surveyId, rating, reason, new Date())) {
-      await cases.send('feedback', `feedback:${a.caseId}:${a.round}`, { caseId: a.caseId, feedback: { round: a.round, rating, comment: reason } });
-      if (a.level < 3) await cases.send('escalate', `escalate:${a.caseId}:${level}`, { caseId: a.caseId, escalation: { level, reason: `${rating}：${reason}` } });
-    }
+    await cases.rate(a, rating, reason);
     const key = a.level >= 2 ? 'survey_escalated_3' : 'survey_escalated_2';
     return { replies: [{ type: 'text', text: text(key, { rating, unit: '督办单位' }) }], meta: { intent: 'case' } };
   }

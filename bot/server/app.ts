@@ -15,7 +15,7 @@ import { chatRoutes } from './chat-routes.ts';
 import { staffAuth, staffRoutes } from './staff-routes.ts';
 import { caseRoutes } from './case-routes.ts';
 import { staffPages } from './staff-pages.ts';
-import type { CaseEvents } from '../case-events.ts';
+import type { CaseEvents } from '../cases/events.ts';
 import type { WecomChannel } from '../../integrations/wecom/channel.ts';
 
 export interface AppDeps {

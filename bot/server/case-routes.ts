@@ -3,7 +3,7 @@
  * the built-in desk (working lists and the accept / start / reply / close actions).
  */
 import express, { Router, type Request, type Response } from 'express';
-import type { CaseEvents } from '../case-events.ts';
+import type { CaseEvents } from '../cases/events.ts';
 import type { DialogEngine } from '../engine.ts';
 import { verifyCallback } from '../../integrations/case-platform/signature.ts';
 import type { CaseEvent } from '../../integrations/case-platform/types.ts';

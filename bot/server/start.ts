@@ -7,7 +7,7 @@ import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
 import { randomBytes } from 'node:crypto';
-import { CaseEvents } from '../case-events.ts';
+import { CaseEvents } from '../cases/events.ts';
 import { createApp } from './app.ts';
 import { CHANNEL as WECOM_CHANNEL, WecomChannel } from '../../integrations/wecom/channel.ts';
 import { WecomClient } from '../../integrations/wecom/client.ts';

@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../../../bot/store/database.ts';
 import { releaseConversation } from '../../../bot/store/conversations.ts';
 import { openKnowledgeBase, type KnowledgeBase } from '../../../knowledge-base/knowledge-base.ts';
 import { loadOffices } from '../../../knowledge-base/offices.ts';
-import { CaseService } from '../../../bot/cases.ts';
+import { CaseService } from '../../../bot/cases/service.ts';
 import { CaseDesk } from '../../../integrations/case-platform/desk/desk.ts';
 import { loadRouting } from '../../../integrations/case-platform/desk/router.ts';
 import { deskPlatform } from '../../../integrations/case-platform/platform.ts';

@@ -3,11 +3,11 @@
  * citizen the result and ask for a rating (or keep the survey for their next contact);
  * and the 48-hour reminder, then 未评价.
  */
-import type { DialogEngine } from './engine.ts';
-import type { Database } from './store/database.ts';
-import { caseLink, createSurvey, dueForReminder, expireUnanswered, firstTimeEvent, markAsked, markReminded } from './store/surveys.ts';
-import { reminderReplies, surveyReplies } from '../handlers/satisfaction.ts';
-import type { CaseEvent } from '../integrations/case-platform/types.ts';
+import type { DialogEngine } from '../engine.ts';
+import type { Database } from '../store/database.ts';
+import { caseLink, createSurvey, dueForReminder, expireUnanswered, firstTimeEvent, markAsked, markReminded } from './store.ts';
+import { reminderReplies, surveyReplies } from '../../handlers/satisfaction.ts';
+import type { CaseEvent } from '../../integrations/case-platform/types.ts';
 
 export class CaseEvents {
   constructor(

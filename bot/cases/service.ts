@@ -1,14 +1,15 @@
 /**
- * Cases from the chat: every call to the platform goes through the outbox. A new case is
- * tried at once; if the platform is down the citizen gets a provisional reference, and the
- * real case number is pushed when a later attempt gets through.
+ * The case domain as the chat sees it: every call to the platform goes through the outbox.
+ * A new case is tried at once; if the platform is down the citizen gets a provisional
+ * reference, and the real case number is told when a later attempt gets through. Ratings
+ * (好差评) are recorded here and sent on as feedback and escalation.
  */
-import { deliverDue, enqueue, type Deliverer, type OutboxEntry } from './store/outbox.ts';
-import { linkCase } from './store/surveys.ts';
-import type { Database } from './store/database.ts';
-import { isRetryable, type CasePlatform } from '../integrations/case-platform/platform.ts';
-import { signCallback } from '../integrations/case-platform/signature.ts';
-import type { Case, NewCase, Rating } from '../integrations/case-platform/types.ts';
+import { deliverDue, enqueue, type Deliverer, type OutboxEntry } from '../store/outbox.ts';
+import { answerSurvey, linkCase } from './store.ts';
+import type { Database } from '../store/database.ts';
+import { isRetryable, type CasePlatform } from '../../integrations/case-platform/platform.ts';
+import { signCallback } from '../../integrations/case-platform/signature.ts';
+import { isBadRating, type Case, type NewCase, type Rating } from '../../integrations/case-platform/types.ts';
 
 export interface CaseRequest {
   newCase: NewCase;
@@ -115,5 +116,29 @@ export class CaseService {
       }
     }
     return done;
+  }
+
+  /** A case from the platform, or null when it cannot be read now (a survey still goes out). */
+  async getCase(id: string): Promise<Case | null> {
+    try {
+      return await this.platform.getCase(id);
+    } catch (e) {
+      console.warn(`case ${id} could not be read: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  /**
+   * Records the citizen's rating of one round and sends it on; a 差评 (with its reason)
+   * escalates the case one level, up to 3. False when the round was rated already.
+   */
+  async rate(s: { surveyId: number; caseId: string; round: number; level: number }, rating: Rating, reason?: string): Promise<boolean> {
+    if (!(await answerSurvey(this.db, s.surveyId, rating, reason ?? null, new Date()))) return false;
+    await this.send('feedback', `feedback:${s.caseId}:${s.round}`, { caseId: s.caseId, feedback: { round: s.round, rating, ...(reason ? { comment: reason } : {}) } });
+    if (isBadRating(rating) && s.level < 3) {
+      const level = (s.level + 1) as 2 | 3;
+      await this.send('escalate', `escalate:${s.caseId}:${level}`, { caseId: s.caseId, escalation: { level, reason: `${rating}：${reason ?? '未说明原因'}` } });
+    }
+    return true;
   }
 }

@@ -1,16 +1,16 @@
 /** Cases through the outbox against an external platform that is down, then back. */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CaseService, type CaseRequest } from '../../bot/cases.ts';
-import { openDatabase } from '../../bot/store/database.ts';
-import { CasePlatformClient } from '../../integrations/case-platform/client.ts';
-import { externalPlatform } from '../../integrations/case-platform/platform.ts';
-import type { Case } from '../../integrations/case-platform/types.ts';
-import { removeDir, tempDir } from '../helpers/kb.ts';
-import { useTempPglite } from '../helpers/databases.ts';
-import { loadConfig } from '../../bot/config.ts';
-import { createDialogEngine } from '../../bot/engine.ts';
-import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
+import { CaseService, type CaseRequest } from '../../../bot/cases/service.ts';
+import { openDatabase } from '../../../bot/store/database.ts';
+import { CasePlatformClient } from '../../../integrations/case-platform/client.ts';
+import { externalPlatform } from '../../../integrations/case-platform/platform.ts';
+import type { Case } from '../../../integrations/case-platform/types.ts';
+import { removeDir, tempDir } from '../../helpers/kb.ts';
+import { useTempPglite } from '../../helpers/databases.ts';
+import { loadConfig } from '../../../bot/config.ts';
+import { createDialogEngine } from '../../../bot/engine.ts';
+import { openKnowledgeBase } from '../../../knowledge-base/knowledge-base.ts';
 
 const BASE = 'http://platform.test';
 const request: CaseRequest = {

@@ -1,5 +1,5 @@
 /** Case links, handled callback events and satisfaction surveys in the store. */
-import type { Database, Queryable } from './database.ts';
+import type { Database, Queryable } from '../store/database.ts';
 
 export interface Survey {
   id: number;

@@ -1,14 +1,14 @@
 /** Surveys after a closed case: asked in an open chat, one per round, a reminder after 48 h, then 未评价. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaseEvents } from '../../bot/case-events.ts';
-import { loadConfig } from '../../bot/config.ts';
-import { createDialogEngine, type DialogEngine } from '../../bot/engine.ts';
-import type { Reply } from '../../bot/messages.ts';
-import { openDatabase, type Database } from '../../bot/store/database.ts';
-import { getSurvey, linkCase } from '../../bot/store/surveys.ts';
-import type { Case } from '../../integrations/case-platform/types.ts';
-import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
-import { removeDir, tempDir } from '../helpers/kb.ts';
+import { CaseEvents } from '../../../bot/cases/events.ts';
+import { loadConfig } from '../../../bot/config.ts';
+import { createDialogEngine, type DialogEngine } from '../../../bot/engine.ts';
+import type { Reply } from '../../../bot/messages.ts';
+import { openDatabase, type Database } from '../../../bot/store/database.ts';
+import { getSurvey, linkCase } from '../../../bot/cases/store.ts';
+import type { Case } from '../../../integrations/case-platform/types.ts';
+import { openKnowledgeBase } from '../../../knowledge-base/knowledge-base.ts';
+import { removeDir, tempDir } from '../../helpers/kb.ts';
 
 const closed = (round = 1): Case => ({ id: 'XA1', status: 'closed', type: '投诉', description: '噪音扰民，影响休息。', round, level: 1, reply: '已整改。', createdAt: '2026-11-23T00:00:00Z' });
 
