@@ -64,6 +64,16 @@ const schema = z
     WECOM_STAFF_USERIDS: z.string().trim().optional(),
     STAFF_SESSION_HOURS: z.coerce.number({ message: 'STAFF_SESSION_HOURS must be a number' }).positive('STAFF_SESSION_HOURS must be positive').default(8),
     STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
+    CHAT_API_TOKEN: z.string().trim().min(16, 'CHAT_API_TOKEN must be at least 16 characters').optional(),
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) => (v ? v : undefined))
+      .refine((v) => v === undefined || /^(true|false|\d+|[\d.:/a-f, ]+|loopback|linklocal|uniquelocal)$/i.test(v), {
+        message: 'TRUST_PROXY must be true, a hop count, or the proxy addresses (as Express reads "trust proxy")',
+      }),
+    RETENTION_DAYS: z.coerce.number({ message: 'RETENTION_DAYS must be a number' }).int('RETENTION_DAYS must be a whole number').min(1, 'RETENTION_DAYS must be at least 1').default(180),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
       message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
     }).default('info'),
@@ -126,6 +136,12 @@ export interface Config {
   staffSessionHours: number;
   /** Bearer token for the staff API (hand-over queue, release); the staff API is off without it. */
   staffApiToken?: string;
+  /** Bearer token of trusted integrations that may name their citizens' userId (channel "api"). */
+  chatApiToken?: string;
+  /** Express "trust proxy": only then X-Forwarded-Proto / -For are believed. */
+  trustProxy?: boolean | number | string;
+  /** Messages, the question log and finished drafts are kept this many days; closed cases' contact fields too. */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
     staffSessionHours: c.STAFF_SESSION_HOURS,
+    chatApiToken: c.CHAT_API_TOKEN,
+    trustProxy: c.TRUST_PROXY === undefined ? undefined : /^true$/i.test(c.TRUST_PROXY) ? true : /^false$/i.test(c.TRUST_PROXY) ? false : /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
+    retentionDays: c.RETENTION_DAYS,
     wecom: c.WECOM_CORP_ID
       ? {
           corpId: c.WECOM_CORP_ID,

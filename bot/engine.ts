@@ -10,7 +10,7 @@ import { expire, stateName } from './conversation-state.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
-import { beginTurn, createHandoff, endTurn, loadConversation, type ConversationRow } from './store/conversations.ts';
+import { beginTurn, createHandoff, endTurn, loadConversation, handledMessage, type ConversationRow } from './store/conversations.ts';
 import { markAsked, pendingSurveys } from './cases/store.ts';
 import { surveyReplies } from '../handlers/satisfaction.ts';
 import type { Awaiting } from './conversation-state.ts';
@@ -132,6 +132,11 @@ export class DialogEngine {
   private async turn(inbound: Inbound, maxTextChars: number): Promise<TurnResult> {
     const { db } = this.o;
     const now = (this.o.now ?? (() => new Date()))();
+    const before = inbound.messageId ? await handledMessage(db, inbound.channel, inbound.messageId) : null;
+    if (before) {
+      const meta: TurnMeta = { intent: 'silent', item: null, candidates: [], aspect: 'general', sources: [] };
+      return { ...meta, replies: before.replies, effects: [], duplicate: { delivered: before.delivered }, conversation: { state: 'unknown', handedOver: false } };
+    }
     const conversation = await beginTurn(db, inbound.channel, inbound.userId, {
       direction: 'in',
       kind: inbound.kind,
@@ -183,6 +188,7 @@ export class DialogEngine {
       conversation,
       replies.map((r) => ({ direction: 'out', kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title, payload: r.type === 'text' ? undefined : r })),
       out.asked ? questionRow(inbound.channel, out.asked, this.o.kb.index.meta.checksum) : undefined,
+      inbound.messageId ? { messageId: inbound.messageId, replies } : undefined,
     );
 
     const meta: TurnMeta = { intent: 'answer', item: null, candidates: [], aspect: 'general', sources: [], ...out.meta };
@@ -252,6 +258,7 @@ function validate(i: Inbound): void {
     if (typeof i.text !== 'string' || !i.text.trim()) throw new InboundError('text must not be empty');
     if (i.text.length > MAX_MESSAGE_CHARS) throw new InboundError(`text is longer than ${MAX_MESSAGE_CHARS} characters`);
   }
+  if (i.messageId !== undefined && (typeof i.messageId !== 'string' || !i.messageId || i.messageId.length > 128)) throw new InboundError('messageId must be a short string');
   if (i.kind === 'menu' && (typeof i.menuId !== 'string' || !i.menuId || i.menuId.length > 200)) throw new InboundError('menuId must be a non-empty string');
   if (i.kind === 'location' && (!i.location || !Number.isFinite(i.location.lat) || !Number.isFinite(i.location.lng))) {
     throw new InboundError('location needs numeric lat and lng');

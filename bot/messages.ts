@@ -17,6 +17,11 @@ export interface Inbound {
   location?: { lat: number; lng: number; label?: string };
   /** For kind "event": enter_session, leave, … */
   event?: string;
+  /**
+   * The channel's own id of this message (WeCom's msgid). When given, the turn is recorded
+   * as handled in the same write that saves it, and a message handled before is skipped.
+   */
+  messageId?: string;
 }
 
 export interface MenuItem {
@@ -55,6 +60,11 @@ export interface TurnMeta {
 
 export interface TurnResult extends TurnMeta {
   replies: Reply[];
+  /**
+   * The message (by its messageId) was handled before: nothing was done again; replies are
+   * that turn's replies (masked as stored), and delivered says whether the channel sent them.
+   */
+  duplicate?: { delivered: boolean };
   effects: Effect[];
   conversation: { state: string; handedOver: boolean };
 }

@@ -1,7 +1,7 @@
 /** Conversations, their messages and hand-over requests in the store. */
 import { maskPersonalNumbers } from '../privacy.ts';
 import { freshState, type ConversationState } from '../conversation-state.ts';
-import type { HandoffSummary } from '../messages.ts';
+import type { HandoffSummary, Reply } from '../messages.ts';
 import type { Database } from './database.ts';
 import type { questionRow } from './question-log.ts';
 
@@ -61,9 +61,16 @@ export async function beginTurn(db: Database, channel: string, userId: string, i
  * Saves the state, records the replies and, when the turn asked the retriever, the
  * question log row, in one round trip.
  */
-export async function endTurn(db: Database, c: ConversationRow, replies: MessageRecord[], question?: ReturnType<typeof questionRow>): Promise<void> {
+export async function endTurn(
+  db: Database,
+  c: ConversationRow,
+  replies: MessageRecord[],
+  question?: ReturnType<typeof questionRow>,
+  handled?: { messageId: string; replies: unknown[] },
+): Promise<void> {
   await db.query(
     `WITH c AS (UPDATE conversations SET state = $2, handed_over = $3, updated_at = now() WHERE id = $1 RETURNING id),
+     h AS (INSERT INTO handled_messages (channel, message_id, replies) SELECT $6::text, $7::text, $8::jsonb WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING),
      q AS (
        INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum)
        SELECT channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum
@@ -72,8 +79,22 @@ export async function endTurn(db: Database, c: ConversationRow, replies: Message
      INSERT INTO messages (conversation_id, direction, kind, text, payload)
      SELECT c.id, m.direction, m.kind, m.text, m.payload
      FROM c, jsonb_to_recordset($4::jsonb) AS m(direction text, kind text, text text, payload jsonb)`,
-    [c.id, JSON.stringify(c.state), c.handedOver, JSON.stringify(replies.map(record)), JSON.stringify(question ? [question] : [])],
+    [c.id, JSON.stringify(c.state), c.handedOver, JSON.stringify(replies.map(record)), JSON.stringify(question ? [question] : []), c.channel, handled?.messageId ?? null, JSON.stringify(handled ? JSON.parse(maskPersonalNumbers(JSON.stringify(handled.replies))) : [])],
   );
+}
+
+/** A channel message handled already (its turn was saved): its replies and whether they were sent. */
+export async function handledMessage(db: Database, channel: string, messageId: string): Promise<{ replies: Reply[]; delivered: boolean } | null> {
+  const { rows } = await db.query<{ replies: Reply[]; delivered: boolean }>('SELECT replies, delivered FROM handled_messages WHERE channel = $1 AND message_id = $2', [
+    channel,
+    messageId,
+  ]);
+  return rows[0] ?? null;
+}
+
+/** The channel sent the replies of a handled message. */
+export async function markDelivered(db: Database, channel: string, messageId: string): Promise<void> {
+  await db.query('UPDATE handled_messages SET delivered = true WHERE channel = $1 AND message_id = $2', [channel, messageId]);
 }
 
 export async function listMessages(db: Database, conversationId: number): Promise<Array<{ direction: string; kind: string; text: string | null }>> {
