@@ -73,6 +73,8 @@ const schema = z
       .refine((v) => v === undefined || /^(true|false|\d+|[\d.:/a-f, ]+|loopback|linklocal|uniquelocal)$/i.test(v), {
         message: 'TRUST_PROXY must be true, a hop count, or the proxy addresses (as Express reads "trust proxy")',
       }),
+    CHAT_RATE_PER_MINUTE: z.coerce.number({ message: 'CHAT_RATE_PER_MINUTE must be a number' }).int().positive('CHAT_RATE_PER_MINUTE must be positive').default(30),
+    CHAT_RATE_PER_ADDRESS: z.coerce.number({ message: 'CHAT_RATE_PER_ADDRESS must be a number' }).int().positive('CHAT_RATE_PER_ADDRESS must be positive').default(300),
     RETENTION_DAYS: z.coerce.number({ message: 'RETENTION_DAYS must be a number' }).int('RETENTION_DAYS must be a whole number').min(1, 'RETENTION_DAYS must be at least 1').default(180),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
       message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
@@ -142,6 +144,8 @@ export interface Config {
   trustProxy?: boolean | number | string;
   /** Messages, the question log and finished drafts are kept this many days; closed cases' contact fields too. */
   retentionDays: number;
+  /** /api/chat turns per citizen, and requests per web client address, per minute. */
+  chatLimits: { perCitizen: number; perAddress: number };
 }
 
 export class ConfigError extends Error {
@@ -187,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chatApiToken: c.CHAT_API_TOKEN,
     trustProxy: c.TRUST_PROXY === undefined ? undefined : /^true$/i.test(c.TRUST_PROXY) ? true : /^false$/i.test(c.TRUST_PROXY) ? false : /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
     retentionDays: c.RETENTION_DAYS,
+    chatLimits: { perCitizen: c.CHAT_RATE_PER_MINUTE, perAddress: c.CHAT_RATE_PER_ADDRESS },
     wecom: c.WECOM_CORP_ID
       ? {
           corpId: c.WECOM_CORP_ID,

@@ -28,6 +28,7 @@ import { lateSubmittedText } from '../handlers/case-dialog.ts';
 import { CaseService } from './cases/service.ts';
 import { enqueue } from './store/outbox.ts';
 import type { Config } from './config.ts';
+import { wellFormed } from './storable-text.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
 
@@ -254,6 +255,9 @@ function validate(i: Inbound): void {
   if (!i || typeof i !== 'object') throw new InboundError('message must be an object');
   if (typeof i.userId !== 'string' || !i.userId.trim() || i.userId.length > 128) throw new InboundError('userId is required (at most 128 characters)');
   if (typeof i.channel !== 'string' || !i.channel) throw new InboundError('channel is required');
+  for (const v of [i.userId, i.text, i.menuId, i.messageId]) {
+    if (typeof v === 'string' && !wellFormed(v)) throw new InboundError('消息含有无效字符 (control characters or broken Unicode)');
+  }
   if (i.kind === 'text') {
     if (typeof i.text !== 'string' || !i.text.trim()) throw new InboundError('text must not be empty');
     if (i.text.length > MAX_MESSAGE_CHARS) throw new InboundError(`text is longer than ${MAX_MESSAGE_CHARS} characters`);

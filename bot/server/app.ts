@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { Asker, MAX_QUESTION_CHARS, QuestionError } from '../ask.ts';
 import { PROJECT_ROOT } from '../config.ts';
 import type { DialogEngine } from '../engine.ts';
@@ -11,7 +12,8 @@ import type { PushHub } from '../push-hub.ts';
 import type { Database } from '../store/database.ts';
 import { logQuestion } from '../store/question-log.ts';
 import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
-import { chatRoutes } from './chat-routes.ts';
+import { chatRoutes, type ChatLimits } from './chat-routes.ts';
+import { CitizenSessions } from './citizen-session.ts';
 import { staffAuth, staffRoutes } from './staff-routes.ts';
 import { caseRoutes } from './case-routes.ts';
 import { staffPages } from './staff-pages.ts';
@@ -29,13 +31,51 @@ export interface AppDeps {
   staffSessionHours: number;
   wecom?: WecomChannel | null;
   isShuttingDown: () => boolean;
+  chatApiToken?: string;
+  trustProxy?: boolean | number | string;
+  chatLimits: ChatLimits;
 }
 
-export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, staffSessionHours, wecom, isShuttingDown }: AppDeps): { app: express.Express; closeStreams: () => void } {
+export function createApp(deps: AppDeps): { app: express.Express; closeStreams: () => void } {
+  const { kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, staffSessionHours, wecom, isShuttingDown } = deps;
   const app = express();
   const asker = new Asker(kb);
   const staff = staffAuth(db, staffApiToken);
   app.disable('x-powered-by');
+  // X-Forwarded-* are believed only behind a proxy the operator names (TRUST_PROXY).
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
+  // Security headers on every page and API: a CSP without inline script, no framing, nosniff, a strict referrer.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      referrerPolicy: { policy: 'same-origin' },
+      // The chat is HTTP on a fresh machine; HSTS belongs to the HTTPS proxy in front of it.
+      strictTransportSecurity: false,
+    }),
+  );
+  // A request path that is not valid percent-encoding is the client's fault, not a 500.
+  app.use((req, res, next) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      return void res.status(400).json({ error: '请求地址编码有误 (malformed URL encoding)' });
+    }
+    next();
+  });
   // Callbacks are verified over their raw bytes, so they are routed before the JSON parser.
   app.use(caseRoutes(engine, caseEvents, caseCallbackSecret, staff));
   if (wecom) app.use(wecom.routes());
@@ -57,7 +97,7 @@ export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, cas
   // The web chat: static files served from this repository, no CDN.
   app.use(express.static(path.join(PROJECT_ROOT, 'web', 'chat'), { index: 'index.html', maxAge: '1h' }));
 
-  const chat = chatRoutes(engine, push);
+  const chat = chatRoutes(engine, push, db, new CitizenSessions(db, deps.chatApiToken), deps.chatLimits);
   app.use(chat.router);
   app.use(staffRoutes(db, staff));
   app.use(staffPages(db, staffSessionHours));
@@ -83,6 +123,10 @@ export function createApp({ kb, db, engine, push, staffApiToken, caseEvents, cas
   app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.parse.failed') return void res.status(400).json({ error: '请求体不是有效的 JSON (malformed JSON)' });
     if (err.type === 'entity.too.large') return void res.status(413).json({ error: '请求体过大 (request body too large)' });
+    if (err.type === 'encoding.unsupported') return void res.status(415).json({ error: '不支持的内容编码 (unsupported Content-Encoding)' });
+    if (err.type === 'charset.unsupported') return void res.status(415).json({ error: '不支持的字符集，请使用 UTF-8 (unsupported charset)' });
+    // Any other client error the body parser found (a gzip body that is not gzip, an aborted upload…).
+    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) return void res.status(err.status).json({ error: '请求有误 (bad request)' });
     if (err instanceof QuestionError) return void res.status(400).json({ error: err.message });
     console.error('request failed:', err.message);
     res.status(500).json({ error: '服务暂时不可用，请稍后再试' });

@@ -1,7 +1,7 @@
 /** `npm start`: open the store and the knowledge base, serve HTTP, shut down cleanly. */
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.ts';
-import { openDatabase } from '../store/database.ts';
+import { openDatabase, type Database } from '../store/database.ts';
 import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { createDialogEngine, type DialogEngine } from '../engine.ts';
@@ -17,6 +17,7 @@ const OUTBOX_RETRY_MS = 5_000;
 
 export interface RunningServer {
   port: number;
+  db: Database;
   push: PushHub;
   engine: DialogEngine;
   wecom: WecomChannel | null;
@@ -76,6 +77,9 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     staffSessionHours: config.staffSessionHours,
     wecom,
     isShuttingDown: () => shuttingDown,
+    chatApiToken: config.chatApiToken,
+    trustProxy: config.trustProxy,
+    chatLimits: config.chatLimits,
   });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
@@ -118,5 +122,5 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
       });
     }
   }
-  return { port, push, engine, wecom, close };
+  return { port, db, push, engine, wecom, close };
 }

@@ -149,3 +149,20 @@ export async function releaseConversation(db: Database, channel: string, userId:
     return true;
   });
 }
+
+/** The citizen's latest messages, oldest first (masked as stored), to show a reloaded chat. */
+export async function recentMessages(
+  db: Database,
+  channel: string,
+  userId: string,
+  limit: number,
+): Promise<Array<{ direction: string; kind: string; text: string | null; payload: unknown; at: string }>> {
+  const { rows } = await db.query<{ direction: string; kind: string; text: string | null; payload: unknown; at: Date | string }>(
+    `SELECT * FROM (
+       SELECT m.id, m.direction, m.kind, m.text, m.payload, m.at FROM messages m JOIN conversations c ON c.id = m.conversation_id
+       WHERE c.channel = $1 AND c.user_id = $2 AND NOT (m.direction = 'in' AND m.kind = 'event')
+       ORDER BY m.id DESC LIMIT $3) x ORDER BY id`,
+    [channel, userId, limit],
+  );
+  return rows.map((r) => ({ direction: r.direction, kind: r.kind, text: r.text, payload: r.payload, at: new Date(r.at).toISOString() }));
+}

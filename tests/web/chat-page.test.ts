@@ -1,5 +1,7 @@
 /** The web chat in a real browser: ask, tap a menu button, see the answer and its source. */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { useBrowser } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 
@@ -44,11 +46,40 @@ describe('web chat page', () => {
     expect(blocked).toEqual([]);
   });
 
+  /** The citizen behind the page's session cookie, as the server knows them. */
+  const citizenOf = async (page: Page) => {
+    const sid = (await page.context().cookies()).find((c) => c.name === 'xiaoan_sid');
+    expect(sid?.httpOnly).toBe(true);
+    const { rows } = await t.server.db.query<{ user_id: string }>('SELECT user_id FROM citizen_sessions WHERE token_hash = $1', [
+      createHash('sha256').update(sid!.value).digest('hex'),
+    ]);
+    return rows[0]!.user_id;
+  };
+
+  it('keeps the transcript and the session across a reload, and no id in the page', async () => {
+    const page = await b.browser.newPage();
+    await page.goto(t.base);
+    await page.getByRole('button', { name: '身份证丢了怎么补' }).waitFor();
+    await page.getByLabel('输入您的问题').fill('护照怎么办理');
+    await page.keyboard.press('Enter');
+    await page.getByText('护照怎么办理', { exact: true }).waitFor();
+    await expect.poll(async () => (await page.locator('#log').innerText()).includes('普通护照')).toBe(true);
+    const who = await citizenOf(page);
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(who);
+
+    await page.reload();
+    await page.getByText('护照怎么办理', { exact: true }).waitFor();
+    expect(await page.locator('#log').innerText()).toContain('普通护照');
+    expect(await citizenOf(page)).toBe(who);
+    // The reloaded chat is not welcomed a second time.
+    expect(await page.getByRole('button', { name: '身份证丢了怎么补' }).count()).toBe(1);
+  });
+
   it('shows a pushed message in an open chat', async () => {
     const page = await b.browser.newPage();
     await page.goto(t.base);
     await page.getByRole('button', { name: '转人工' }).waitFor();
-    const userId = await page.evaluate(() => localStorage.getItem('xiaoan.userId'));
+    const userId = await citizenOf(page);
     await expect.poll(() => t.server.push.publish('web', userId!, [{ type: 'text', text: '您反映的问题已办结，请您评价。' }])).toBeGreaterThan(0);
     await page.getByText('您反映的问题已办结，请您评价。').waitFor();
   });

@@ -8,15 +8,8 @@
   const typing = document.getElementById('typing');
   const bigger = document.getElementById('bigger');
 
-  const userId = (() => {
-    const key = 'xiaoan.userId';
-    let id = localStorage.getItem(key);
-    if (!id) {
-      id = `web-${crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2)}`;
-      localStorage.setItem(key, id);
-    }
-    return id;
-  })();
+  // Who the citizen is lives in the server's HttpOnly session cookie, never in the page.
+  localStorage.removeItem('xiaoan.userId');
 
   if (localStorage.getItem('xiaoan.big') === '1') setBig(true);
   bigger.addEventListener('click', () => setBig(!document.documentElement.classList.contains('big')));
@@ -104,7 +97,8 @@
       const res = await fetch('/api/chat', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userId, ...body }),
+        credentials: 'same-origin',
+        body: JSON.stringify(body),
       });
       const data = await res.json().catch(() => ({}));
       if (!res.ok) bubble(data.error || '发送失败，请稍后再试。', 'bot', 'error');
@@ -134,8 +128,9 @@
   });
 
   // Pushed messages (e.g. a satisfaction survey) arrive while the page is open.
-  if ('EventSource' in window) {
-    const events = new EventSource(`/api/chat/events?userId=${encodeURIComponent(userId)}`);
+  function listen() {
+    if (!('EventSource' in window)) return;
+    const events = new EventSource('/api/chat/events');
     events.addEventListener('message', (e) => {
       try {
         render(JSON.parse(e.data).replies || []);
@@ -145,5 +140,23 @@
     });
   }
 
-  talk({ kind: 'event' });
+  // A reload shows the session's recent messages again; a new session gets the welcome.
+  async function start() {
+    let messages = [];
+    try {
+      const res = await fetch('/api/chat/history', { credentials: 'same-origin' });
+      if (res.ok) messages = (await res.json()).messages || [];
+    } catch {
+      /* offline: start with the welcome */
+    }
+    for (const m of messages) {
+      if (m.direction === 'in') {
+        if (m.text) bubble(m.text, 'me');
+      } else if (m.payload && m.payload.type) render([m.payload]);
+      else if (m.text) bubble(m.text, 'bot');
+    }
+    listen();
+    if (!messages.length) talk({ kind: 'event' });
+  }
+  start();
 })();

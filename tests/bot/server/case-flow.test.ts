@@ -10,12 +10,13 @@ import { useTestServer } from '../../helpers/server.ts';
 
 const TOKEN = 'staff-token-0123456789';
 const SECRET = 'callback-secret-0123456789';
+const CHAT_AUTH = { authorization: 'Bearer chat-token-0123456789' };
 
 describe('a case from the chat to the rating', () => {
-  const t = useTestServer({ STAFF_API_TOKEN: TOKEN, CASE_CALLBACK_SECRET: SECRET });
+  const t = useTestServer({ STAFF_API_TOKEN: TOKEN, CASE_CALLBACK_SECRET: SECRET, CHAT_API_TOKEN: 'chat-token-0123456789' });
 
   const chat = async (body: Record<string, unknown>) =>
-    (await fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'citizen-1', ...body }) })).json();
+    (await fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...CHAT_AUTH }, body: JSON.stringify({ userId: 'citizen-1', ...body }) })).json();
   const say = (text: string) => chat({ text });
   const textOf = (r: { replies: Array<{ type: string; text?: string; head?: string }> }) => r.replies.map((x) => x.text ?? x.head).join('\n');
   const staff = async (path: string, body?: unknown) => {
@@ -29,7 +30,7 @@ describe('a case from the chat to the rating', () => {
   /** Opens the chat's event stream and resolves with the next pushed replies. */
   const nextPush = () =>
     new Promise<string>((resolve, reject) => {
-      const req = http.get(`${t.base}/api/chat/events?userId=citizen-1`, (res) => {
+      const req = http.get(`${t.base}/api/chat/events?userId=citizen-1`, { headers: CHAT_AUTH }, (res) => {
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => {
@@ -45,7 +46,7 @@ describe('a case from the chat to the rating', () => {
     });
   const waitForStream = async () => {
     // The stream is open once the server has counted the subscriber.
-    for (let i = 0; i < 250 && t.server.push.connections('web', 'citizen-1') === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 250 && t.server.push.connections('api', 'citizen-1') === 0; i++) await new Promise((r) => setTimeout(r, 20));
   };
   const handle = async (id: string, note = '已联系经营者整改，夜间噪音已消除。') => {
     for (const action of ['accept', 'reply', 'close']) {

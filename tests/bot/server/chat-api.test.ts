@@ -8,11 +8,14 @@ import { recentQuestions } from '../../../bot/store/question-log.ts';
 import { removeDir, testConfig } from '../../helpers/kb.ts';
 import { useTestServer } from '../../helpers/server.ts';
 
+// A trusted integration names its citizens (channel "api"); web citizens are sessions (citizen-identity.test.ts).
+const CHAT_TOKEN = 'chat-token-0123456789';
+const AUTH = { authorization: `Bearer ${CHAT_TOKEN}` };
 const post = (base: string, body: unknown, raw?: string) =>
-  fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ?? JSON.stringify(body) });
+  fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: raw ?? JSON.stringify(body) });
 
 describe('POST /api/chat', () => {
-  const t = useTestServer({ STAFF_API_TOKEN: 'staff-token-0123456789', HANDOFF_MODE: 'queue' });
+  const t = useTestServer({ STAFF_API_TOKEN: 'staff-token-0123456789', HANDOFF_MODE: 'queue', CHAT_API_TOKEN: CHAT_TOKEN, CHAT_RATE_PER_MINUTE: '1000' });
 
   it('answers with replies, intent, item, candidates, aspect, sources and the conversation', async () => {
     const res = await post(t.base, { userId: 'api-1', text: '身份证丢了补办要多少钱' });
@@ -49,13 +52,13 @@ describe('POST /api/chat', () => {
 
   it('pushes proactive messages to an open chat over server-sent events', async () => {
     const received = new Promise<string>((resolve, reject) => {
-      const req = http.get(`${t.base}/api/chat/events?userId=push-1`, (res) => {
+      const req = http.get(`${t.base}/api/chat/events?userId=push-1`, { headers: AUTH }, (res) => {
         expect(res.headers['content-type']).toContain('text/event-stream');
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           buf += chunk;
-          if (buf.includes(': connected')) t.server.push.publish('web', 'push-1', [{ type: 'text', text: '您的诉求已办结，请评价。' }]);
+          if (buf.includes(': connected')) t.server.push.publish('api', 'push-1', [{ type: 'text', text: '您的诉求已办结，请评价。' }]);
           const m = /event: message\ndata: (.*)\n\n/.exec(buf);
           if (m) {
             req.destroy();
@@ -66,7 +69,7 @@ describe('POST /api/chat', () => {
       req.on('error', reject);
     });
     expect(JSON.parse(await received)).toEqual({ replies: [{ type: 'text', text: '您的诉求已办结，请评价。' }] });
-    expect((await fetch(`${t.base}/api/chat/events`)).status).toBe(400);
+    expect((await fetch(`${t.base}/api/chat/events`, { headers: AUTH })).status).toBe(400);
   });
 
   it('handles messages from one user one at a time, in order, even when they arrive together', async () => {
@@ -88,7 +91,7 @@ describe('POST /api/chat', () => {
     const queue = await (await fetch(`${t.base}/api/staff/handoffs`, { headers: auth })).json();
     const mine = queue.handoffs.find((h: { userId: string }) => h.userId === 'ho-1');
     expect(mine.summary).toMatchObject({ intent: 'handoff', lastQuestions: ['户口迁移怎么办', '转人工'] });
-    const rel = await fetch(`${t.base}/api/staff/conversations/web/ho-1/release`, { method: 'POST', headers: auth });
+    const rel = await fetch(`${t.base}/api/staff/conversations/api/ho-1/release`, { method: 'POST', headers: auth });
     expect(rel.status).toBe(200);
     const back = await (await post(t.base, { userId: 'ho-1', text: '身份证丢了怎么补' })).json();
     expect(back.conversation.handedOver).toBe(false);
@@ -98,7 +101,7 @@ describe('POST /api/chat', () => {
 
 describe('a conversation across a server restart', () => {
   it('continues where it stopped, and masks numbers in the stored messages', async () => {
-    const config = testConfig();
+    const config = testConfig({ CHAT_API_TOKEN: CHAT_TOKEN });
     let server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
     let base = `http://127.0.0.1:${server.port}`;
     await post(base, { userId: 'restart-1', text: '驾照到期怎么换，我电话13812345678' });
@@ -111,13 +114,13 @@ describe('a conversation across a server restart', () => {
     await server.close();
 
     const db = await openDatabase(config);
-    const conv = await loadConversation(db, 'web', 'restart-1');
+    const conv = await loadConversation(db, 'api', 'restart-1');
     const msgs = await listMessages(db, conv.id);
     expect(msgs[0]).toMatchObject({ direction: 'in', text: '驾照到期怎么换，我电话138****5678' });
     expect(JSON.stringify(msgs)).not.toContain('13812345678');
     // Chat questions go to the question log too, for analytics.
     const logged = await recentQuestions(db, 5);
-    expect(logged.map((q) => q.channel)).toContain('web');
+    expect(logged.map((q) => q.channel)).toContain('api');
     expect(logged.some((q) => q.text === '驾照到期怎么换，我电话138****5678' && q.itemId === 'jsz-02')).toBe(true);
     await db.close();
     removeDir(config.dataDir);
