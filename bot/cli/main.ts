@@ -196,8 +196,30 @@ staffCmd
       rl.close();
     }
     const { addStaff } = await import('../store/staff.ts');
-    await withDatabase(config(), (db) => addStaff(db, username, password.trim(), o.role as 'handler'));
-    console.log(`staff member ${username} (${o.role}) saved.`);
+    const r = await withDatabase(config(), (db) => addStaff(db, username, password.trim(), o.role as 'handler', 'cli'));
+    console.log(
+      r.created
+        ? `staff member ${username} (${o.role}) added.`
+        : `staff member ${username} (${o.role}) updated; their sessions have ended.${r.disabled ? ` The account is still disabled: xiaoan staff enable ${username}` : ''}`,
+    );
+  });
+staffCmd
+  .command('disable')
+  .description('disable a staff account: it cannot log in and its sessions end at once')
+  .argument('<username>')
+  .action(async (username: string) => {
+    const { setStaffDisabled } = await import('../store/staff.ts');
+    if (!(await withDatabase(config(), (db) => setStaffDisabled(db, username, true, 'cli')))) throw new UsageError(`no staff member ${username}`);
+    console.log(`staff member ${username} disabled; their sessions have ended.`);
+  });
+staffCmd
+  .command('enable')
+  .description('enable a disabled staff account again')
+  .argument('<username>')
+  .action(async (username: string) => {
+    const { setStaffDisabled } = await import('../store/staff.ts');
+    if (!(await withDatabase(config(), (db) => setStaffDisabled(db, username, false, 'cli')))) throw new UsageError(`no staff member ${username}`);
+    console.log(`staff member ${username} enabled.`);
   });
 
 program

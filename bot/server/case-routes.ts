@@ -8,7 +8,7 @@ import type { DialogEngine } from '../engine.ts';
 import { verifyCallback } from '../../integrations/case-platform/signature.ts';
 import type { CaseEvent } from '../../integrations/case-platform/types.ts';
 import { DeskError } from '../../integrations/case-platform/desk/desk.ts';
-import { handlersOnly, type StaffAuth } from './staff-routes.ts';
+import { auditOf, handlersOnly, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
 const EVENT_TYPES = new Set(['case.accepted', 'case.in_progress', 'case.replied', 'case.closed']);
 const ACTIONS = new Set(['accept', 'start', 'reply', 'close']);
@@ -32,29 +32,52 @@ export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: str
     res.json({ result: await events.handle(event) });
   });
 
+  // Staff views are audited: who looked at which cases, and every reveal of a citizen's contact.
   router.get('/api/staff/cases', staff, async (_req, res) => {
     if (!engine.desk) return void res.status(404).json({ error: 'the built-in desk is off (an external platform is configured)' });
-    res.json(await engine.desk.lists());
+    const lists = await engine.desk.lists();
+    await auditOf(res)('case.list', { details: { notStarted: lists.notStarted.length, inProgress: lists.inProgress.length, overdue: lists.overdue.length } });
+    res.json(lists);
   });
 
   router.get('/api/staff/cases/:id', staff, async (req, res) => {
-    const c = await engine.desk?.get(String(req.params.id));
+    const id = String(req.params.id);
+    const c = await engine.desk?.get(id);
+    await auditOf(res)('case.view', { target: id, outcome: c ? 'ok' : 'failed' });
     if (!c) return void res.status(404).json({ error: 'no such case' });
     res.json(c);
+  });
+
+  // A POST, so that the CSRF check covers it and no cache or prefetch ever holds the answer.
+  router.post('/api/staff/cases/:id/contact', staff, rolesOnly('handler', 'supervisor'), async (req, res) => {
+    if (!engine.desk) return void res.status(404).json({ error: 'the built-in desk is off (an external platform is configured)' });
+    const id = String(req.params.id);
+    const contact = await engine.desk.contact(id);
+    await auditOf(res)('case.contact', { target: id, outcome: contact ? 'ok' : 'failed' });
+    if (!contact) return void res.status(404).json({ error: 'no such case' });
+    res.json({ caseId: id, ...contact });
   });
 
   router.post('/api/staff/cases/:id/:action', staff, handlersOnly, express.json({ limit: '32kb' }), async (req, res) => {
     if (!engine.desk) return void res.status(404).json({ error: 'the built-in desk is off (an external platform is configured)' });
     const action = String(req.params.action);
     if (!ACTIONS.has(action)) return void res.status(404).json({ error: `unknown action "${action}"` });
-    const actor = `staff:${(res.locals.staff as { username: string }).username}`;
+    const id = String(req.params.id);
+    const actor = `staff:${staffOf(res).username}`;
+    const note = (req.body as { note?: unknown } | undefined)?.note;
+    if (note !== undefined && typeof note !== 'string') return void res.status(400).json({ error: 'note must be text' });
+    const audit = auditOf(res);
     try {
-      const c = await engine.desk.act(String(req.params.id), action as 'accept', actor, (req.body as { note?: string } | undefined)?.note);
+      const c = await engine.desk.act(id, action as 'accept', actor, note);
+      await audit(`case.${action}`, { target: id, details: { status: c.status, ...(note ? { note } : {}) } });
       // Send the callback now rather than at the next timer tick.
       await engine.cases.retryDue();
       res.json(c);
     } catch (e) {
-      if (e instanceof DeskError) return void res.status(e.status).json({ error: e.message });
+      if (e instanceof DeskError) {
+        await audit(`case.${action}`, { target: id, outcome: 'failed', details: { error: e.message } });
+        return void res.status(e.status).json({ error: e.message });
+      }
       throw e;
     }
   });

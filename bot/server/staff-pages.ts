@@ -1,42 +1,71 @@
-/** The staff pages: a login form and the case desk page, behind a session that expires. */
+/**
+ * The staff pages: a login form (throttled, Origin-checked) and the case desk page behind a
+ * session that expires. Logout is a form POST with the session's CSRF token.
+ */
 import path from 'node:path';
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { PROJECT_ROOT } from '../config.ts';
 import type { Database } from '../store/database.ts';
-import { login, logout, sessionUser } from '../store/staff.ts';
-import { cookie, SESSION_COOKIE } from './staff-routes.ts';
+import { appendAudit } from '../store/audit.ts';
+import { login, logout, sessionOf } from '../store/staff.ts';
+import { CSRF_FIELD, CSRF_REFUSED, ORIGIN_REFUSED, cookie, noStore, originProblem, sameToken, SESSION_COOKIE, sessionCookie } from './staff-routes.ts';
 
 const PAGES = path.join(PROJECT_ROOT, 'web', 'staff');
+const MAX_FIELD = 200;
 
 export function staffPages(db: Database, sessionHours: number): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '8kb' });
+  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
+  router.use('/staff', noStore);
+
+  const refuseForeign = async (req: Request, res: Response, actor: string): Promise<boolean> => {
+    const problem = originProblem(req);
+    if (!problem) return false;
+    await appendAudit(db, { actor, action: 'csrf', target: req.path, address: req.ip, outcome: 'denied', details: { method: req.method, reason: problem } });
+    res.status(403).json({ error: ORIGIN_REFUSED });
+    return true;
+  };
 
   router.get('/staff/login', (_req, res) => res.sendFile(path.join(PAGES, 'login.html')));
+  router.get('/staff/login.js', (_req, res) => res.sendFile(path.join(PAGES, 'login.js')));
   router.get('/staff/staff.css', (_req, res) => res.sendFile(path.join(PAGES, 'staff.css')));
 
   router.post('/staff/login', form, async (req, res) => {
-    const { username, password } = (req.body ?? {}) as { username?: string; password?: string };
-    const session = typeof username === 'string' && typeof password === 'string' ? await login(db, username, password, sessionHours) : null;
-    if (!session) return void res.redirect(303, '/staff/login?error=1');
-    res.setHeader(
-      'set-cookie',
-      `${SESSION_COOKIE}=${encodeURIComponent(session.token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.round(sessionHours * 3600)}`,
-    );
+    const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
+    const name = typeof username === 'string' ? username.trim().slice(0, MAX_FIELD) : '';
+    // Login CSRF (signing a victim into an attacker's account) is stopped by the Origin check.
+    if (await refuseForeign(req, res, 'anonymous')) return;
+    if (!name || typeof password !== 'string' || !password || password.length > 1024) return void res.redirect(303, '/staff/login?error=1');
+    const r = await login(db, name, password, sessionHours, { address: req.ip });
+    if (!r.ok) {
+      const wait = r.waitSeconds ? `&wait=${r.waitSeconds}` : '';
+      return void res.redirect(303, `/staff/login?error=${r.reason === 'throttled' ? 'wait' : '1'}${wait}`);
+    }
+    res.setHeader('set-cookie', sessionCookie(req, r.token, Math.round(sessionHours * 3600)));
     res.redirect(303, '/staff/');
   });
 
-  router.post('/staff/logout', async (req, res) => {
+  router.post('/staff/logout', form, async (req, res) => {
     const token = cookie(req, SESSION_COOKIE);
-    if (token) await logout(db, token);
-    res.setHeader('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+    const s = token ? await sessionOf(db, token) : null;
+    if (s) {
+      // Only a form of our own page, with this session's token, may end it.
+      if (await refuseForeign(req, res, s.username)) return;
+      if (!sameToken((req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD], s.csrfToken)) {
+        await appendAudit(db, { actor: s.username, action: 'csrf', target: req.path, address: req.ip, outcome: 'denied', details: { method: req.method, reason: 'CSRF token' } });
+        return void res.status(403).json({ error: CSRF_REFUSED });
+      }
+      await logout(db, token!);
+      await appendAudit(db, { actor: s.username, action: 'logout', address: req.ip });
+    }
+    res.setHeader('set-cookie', sessionCookie(req, '', 0));
     res.redirect(303, '/staff/login');
   });
 
   // The desk page itself needs a live session.
   router.get(['/staff', '/staff/', '/staff/desk.js'], async (req, res) => {
     const token = cookie(req, SESSION_COOKIE);
-    const user = token ? await sessionUser(db, token) : null;
+    const user = token ? await sessionOf(db, token) : null;
     if (!user) return void res.redirect(303, '/staff/login');
     res.sendFile(path.join(PAGES, req.path.endsWith('.js') ? 'desk.js' : 'index.html'));
   });

@@ -6,7 +6,7 @@ import { useBrowser } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 describe('staff desk page', () => {
-  const t = useTestServer({}, async (config) => {
+  const t = useTestServer({ CHAT_API_TOKEN: 'chat-token-0123456789' }, async (config) => {
     const db = await openDatabase(config);
     await addStaff(db, 'zhang', 'handler-password-1', 'handler');
     await db.close();
@@ -14,7 +14,7 @@ describe('staff desk page', () => {
   const b = useBrowser();
 
   it('logs in, lists the case and accepts it', async () => {
-    const chat = (body: object) => fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'p1', ...body }) });
+    const chat = (body: object) => fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer chat-token-0123456789' }, body: JSON.stringify({ userId: 'p1', ...body }) });
     await chat({ text: '举报小区地下室每天晚上有人聚众赌博，请派人查处' });
     await chat({ menuId: 'case:skip' });
     await chat({ text: '13812345678' });
@@ -23,12 +23,18 @@ describe('staff desk page', () => {
     await chat({ menuId: 'case:submit' });
 
     const page = await b.browser.newPage();
+    // The pages run under a CSP without inline script or style: any violation is a bug.
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
     await page.goto(`${t.base}/staff/`);
     expect(page.url()).toContain('/staff/login');
     await page.getByLabel('用户名').fill('zhang');
     await page.getByLabel('密码').fill('wrong-password-x');
     await page.getByRole('button', { name: '登录' }).click();
     await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').innerText()).toBe('用户名或密码不正确。请重试。');
     await page.getByLabel('用户名').fill('zhang');
     await page.getByLabel('密码').fill('handler-password-1');
     await page.getByRole('button', { name: '登录' }).click();
@@ -37,5 +43,14 @@ describe('staff desk page', () => {
     await page.getByRole('button', { name: '受理' }).first().click();
     await page.getByText('操作成功').waitFor();
     await expect.poll(async () => page.locator('#inProgress').innerText()).toContain('已受理');
+    // The desk sent the session's CSRF token with the action; the contact is shown on request only.
+    expect(await page.locator('body').innerText()).not.toContain('13812345678');
+    await page.getByRole('button', { name: '联系方式' }).first().click();
+    await page.getByText('联系电话 13812345678').waitFor();
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.waitForURL(/\/staff\/login$/);
+    await page.goto(`${t.base}/staff/login?error=wait&wait=900`);
+    expect(await page.getByRole('alert').innerText()).toBe('登录失败次数过多，请 15 分钟后再试。');
+    expect(violations).toEqual([]);
   });
 });

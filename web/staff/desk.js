@@ -4,12 +4,14 @@
   const STATUS = { submitted: '待受理', accepted: '已受理', in_progress: '办理中', replied: '已答复', closed: '已办结' };
   const ACTIONS = { submitted: [['accept', '受理']], accepted: [['start', '开始办理'], ['reply', '答复']], in_progress: [['reply', '答复']], replied: [['close', '办结']] };
   let role = 'supervisor';
+  let csrf = '';
 
   const status = (t) => (document.getElementById('status').textContent = t);
   const fmt = (iso) => new Date(iso).toLocaleString('zh-CN', { hour12: false });
 
   async function api(path, body) {
-    const res = await fetch(`/api/staff/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Every change carries the session's CSRF token (from /api/staff/me).
+    const res = await fetch(`/api/staff/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
     if (res.status === 401) location.href = '/staff/login';
     const data = await res.json();
     if (!res.ok) throw new Error(data.error || res.statusText);
@@ -41,10 +43,15 @@
         const td = document.createElement('td');
         td.textContent = v;
         if (i === 5 && new Date(c.dueAt) < new Date() && c.status !== 'closed') td.className = 'overdue';
-        if (i === 6) td.style.whiteSpace = 'pre-wrap';
+        if (i === 6) td.className = 'steps';
         tr.appendChild(td);
       }
       const td = document.createElement('td');
+      const reveal = document.createElement('button');
+      reveal.type = 'button';
+      reveal.textContent = '联系方式';
+      reveal.addEventListener('click', () => contact(c.id));
+      td.appendChild(reveal);
       if (role === 'handler') {
         for (const [action, label] of ACTIONS[c.status] || []) {
           const b = document.createElement('button');
@@ -76,9 +83,21 @@
     load();
   }
 
+  // Each reveal is recorded in the audit log, so contact details are fetched one case at a time.
+  async function contact(id) {
+    try {
+      const c = await api(`cases/${encodeURIComponent(id)}/contact`, {});
+      status(`${id}：联系电话 ${c.mobile || '（已清除）'}${c.name ? `，${c.name}` : ''}，${c.consentToContact ? '同意回访' : '不同意回访'}`);
+    } catch (e) {
+      status(`${id}：${e.message}`);
+    }
+  }
+
   async function load() {
     const me = await api('me');
     role = me.role;
+    csrf = me.csrfToken || '';
+    document.getElementById('csrf').value = csrf;
     document.getElementById('me').textContent = `${me.username}（${me.role === 'handler' ? '办理人员' : '督办人员'}）`;
     const lists = await api('cases');
     for (const key of ['notStarted', 'inProgress', 'overdue']) document.getElementById(key).replaceChildren(table(lists[key]));

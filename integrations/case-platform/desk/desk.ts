@@ -234,4 +234,14 @@ export class CaseDesk {
       return id;
     }
   }
+
+  /** The citizen's contact details of a case, for staff who call back; the caller audits each reveal. */
+  async contact(id: string): Promise<{ mobile: string | null; name: string | null; consentToContact: boolean; channel: string | null } | null> {
+    const { rows } = await this.db.query<{ citizen_mobile: string | null; citizen_name: string | null; consent: boolean; channel: string | null }>(
+      'SELECT citizen_mobile, citizen_name, consent, channel FROM cases WHERE id = $1',
+      [id],
+    );
+    const r = rows[0];
+    return r ? { mobile: r.citizen_mobile || null, name: r.citizen_name || null, consentToContact: r.consent, channel: r.channel } : null;
+  }
 }
