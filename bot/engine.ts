@@ -29,6 +29,7 @@ import { CaseService } from './cases/service.ts';
 import { enqueue } from './store/outbox.ts';
 import type { Config } from './config.ts';
 import { wellFormed } from './storable-text.ts';
+import { text } from '../handlers/texts.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
 
@@ -231,9 +232,19 @@ export function createDialogEngine(
     : externalPlatform(new CasePlatformClient({ baseUrl: config.casePlatform!.baseUrl, apiKey: config.casePlatform!.apiKey }));
   // A case number that arrived late is told now, or at the citizen's next message.
   let engine: DialogEngine | null = null;
-  const cases = new CaseService(db, platform, async (request, c) => {
-    await engine?.notify(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }], { keep: true });
-  });
+  const cases = new CaseService(
+    db,
+    platform,
+    async (request, c) => {
+      await engine?.notify(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }], { keep: true });
+    },
+    {
+      // A waiting case the platform refused as invalid: the citizen hears that staff are checking it.
+      onInvalid: async (request) => {
+        await engine?.notify(request.channel, request.userId, [{ type: 'text', text: text('case_invalid', { ref: request.reference ?? '' }) }], { keep: true });
+      },
+    },
+  );
   engine = new DialogEngine({
     desk,
     kb,

@@ -158,6 +158,9 @@ async function submitCase(ctx: HandlerContext, draft: CaseDraft): Promise<Handle
     },
     `case:${citizenId}:${state.casesSubmitted}`,
   );
-  const reply = result.kind === 'submitted' ? caseCreatedText(result.case) : text('case_provisional', { ref: result.reference });
+  const reply =
+    result.kind === 'submitted'
+      ? caseCreatedText(result.case)
+      : text(result.kind === 'invalid' ? 'case_invalid' : 'case_provisional', { ref: result.reference });
   return { replies: [{ type: 'text', text: reply }], meta: { intent: 'case' } };
 }

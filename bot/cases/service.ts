@@ -1,13 +1,15 @@
 /**
  * The case domain as the chat sees it: every call to the platform goes through the outbox.
- * A new case is tried at once; if the platform is down the citizen gets a provisional
- * reference, and the real case number is told when a later attempt gets through. Ratings
- * (好差评) are recorded here and sent on as feedback and escalation.
+ * A new case is tried once at once, briefly; if the platform is down or refuses us the
+ * citizen gets a provisional reference, and the real case number is told when a later
+ * attempt gets through. A case the platform finds invalid is held for staff, who correct
+ * and resend it; the citizen is told so honestly. Ratings (好差评) are recorded here and
+ * sent on as feedback and escalation.
  */
-import { deliverDue, enqueue, type Deliverer, type OutboxEntry } from '../store/outbox.ts';
+import { deliverDue, enqueue, getEntry, redactDelivered, resendEntry, type CallLimits, type Deliverer, type Delivery, type OutboxEntry } from '../store/outbox.ts';
 import { answerSurvey, linkCase } from './store.ts';
 import type { Database } from '../store/database.ts';
-import { isRetryable, type CasePlatform } from '../../integrations/case-platform/platform.ts';
+import { faultOf, faultOfStatus, statusOf, type CasePlatform } from '../../integrations/case-platform/platform.ts';
 import { signCallback } from '../../integrations/case-platform/signature.ts';
 import { isBadRating, type Case, type NewCase, type Rating } from '../../integrations/case-platform/types.ts';
 
@@ -29,39 +31,87 @@ export interface EscalateCall {
   escalation: { level: 2 | 3; reason: string };
 }
 
-const provisionalReference = (outboxId: number) => `T${String(outboxId).padStart(6, '0')}`;
+export const provisionalReference = (outboxId: number) => `T${String(outboxId).padStart(6, '0')}`;
 
-export type Submitted = { kind: 'submitted'; case: Case } | { kind: 'provisional'; reference: string };
+/**
+ * What the citizen is told right after submitting: the case, or a provisional reference
+ * while it waits for the platform, or (invalid) that staff are checking it first.
+ */
+export type Submitted = { kind: 'submitted'; case: Case } | { kind: 'provisional'; reference: string } | { kind: 'invalid'; reference: string };
 
 /** Told once a case that had to wait for the platform is submitted. */
 export type OnSubmitted = (request: CaseRequest, c: Case) => Promise<void> | void;
+/** Told once when a waiting case is refused as invalid (held for staff); request.reference is set. */
+export type OnInvalid = (request: CaseRequest, reason: string) => Promise<void> | void;
+
+export interface CaseServiceOptions {
+  onInvalid?: OnInvalid;
+  /**
+   * The try made while the citizen waits (submit, send, a staff resend): one attempt, this
+   * short, no retries in line — the outbox retries in the background.
+   */
+  firstAttempt?: CallLimits;
+}
+
+/** What staff may correct in a held case before resending it. */
+export type CaseFix = Partial<Pick<NewCase, 'type' | 'description' | 'category' | 'place'>>;
+
+export type Resent =
+  | { kind: 'missing' }
+  | { kind: 'already_done'; entry: OutboxEntry }
+  /** Tried once: done, or pending (retried in the background), or invalid again. */
+  | { kind: 'tried'; entry: OutboxEntry };
+
+const FIRST_ATTEMPT: CallLimits = { timeoutMs: 2_000, retries: 0 };
+
+const failure = (err: unknown): Delivery<never> => {
+  const fault = faultOf(err);
+  const status = statusOf(err) ?? undefined;
+  return { ok: false, error: (err as Error).message, fault: fault === 'conflict' ? 'invalid' : fault, ...(status === undefined ? {} : { status }) };
+};
 
 export class CaseService {
   private readonly deliverers: Record<string, Deliverer>;
+  private readonly onInvalid: OnInvalid;
+  private readonly firstAttempt: CallLimits;
 
   constructor(
     readonly db: Database,
     readonly platform: CasePlatform,
     private readonly onLateSubmit: OnSubmitted = () => {},
+    o: CaseServiceOptions = {},
   ) {
-    const attempt = async (call: () => Promise<unknown>) => {
+    this.onInvalid = o.onInvalid ?? (() => {});
+    this.firstAttempt = o.firstAttempt ?? FIRST_ATTEMPT;
+    const attempt = async (call: () => Promise<unknown>, conflictIsDone = false): Promise<Delivery<unknown>> => {
       try {
-        return { ok: true as const, result: await call() };
+        return { ok: true, result: await call() };
       } catch (err) {
-        return { ok: false as const, error: (err as Error).message, retryable: isRetryable(err) };
+        // A 409 to feedback or escalation means the platform has it already (our earlier try
+        // got through but its answer was lost): that is delivered.
+        if (conflictIsDone && faultOf(err) === 'conflict') return { ok: true, result: { alreadyThere: (err as Error).message } };
+        return failure(err);
       }
     };
     this.deliverers = {
-      create_case: (e) =>
+      create_case: (e, call) =>
         attempt(async () => {
           const request = e.payload as CaseRequest;
-          const c = await platform.createCase(request.newCase, e.idempotencyKey);
+          const c = await platform.createCase(request.newCase, e.idempotencyKey, call);
           // Remember whose case it is, to tell them its result.
           await linkCase(db, c.id, request.channel, request.userId);
           return c;
         }),
-      feedback: (e) => attempt(() => { const p = e.payload as FeedbackCall; return platform.postFeedback(p.caseId, p.feedback); }),
-      escalate: (e) => attempt(() => { const p = e.payload as EscalateCall; return platform.escalate(p.caseId, p.escalation); }),
+      feedback: (e, call) =>
+        attempt(() => {
+          const p = e.payload as FeedbackCall;
+          return platform.postFeedback(p.caseId, p.feedback, call);
+        }, true),
+      escalate: (e, call) =>
+        attempt(() => {
+          const p = e.payload as EscalateCall;
+          return platform.escalate(p.caseId, p.escalation, call);
+        }, true),
     };
   }
 
@@ -70,7 +120,7 @@ export class CaseService {
    * known once the server listens.
    */
   useCallbacks(target: { url: string; secret: string }): void {
-    this.deliverers.callback = async (e) => {
+    this.deliverers.callback = async (e, call) => {
       const body = JSON.stringify(e.payload);
       const { timestamp, signature } = signCallback(target.secret, body);
       try {
@@ -78,44 +128,76 @@ export class CaseService {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-timestamp': timestamp, 'x-signature': signature },
           body,
-          signal: AbortSignal.timeout(5000),
+          signal: AbortSignal.timeout(call.timeoutMs ?? 5000),
         });
         if (res.ok) return { ok: true, result: { status: res.status } };
-        return { ok: false, error: `callback answered ${res.status}`, retryable: res.status >= 500 || res.status === 429 };
+        const fault = faultOfStatus(res.status);
+        return { ok: false, error: `callback answered ${res.status}`, status: res.status, fault: fault === 'conflict' ? 'invalid' : fault };
       } catch (err) {
-        return { ok: false, error: `callback failed: ${(err as Error).message}`, retryable: true };
+        return { ok: false, error: `callback failed: ${(err as Error).message}`, status: 0, fault: 'transient' };
       }
     };
   }
 
-  /** Feedback and escalation also go through the outbox; tried at once, retried if need be. */
+  /** Feedback and escalation also go through the outbox; tried at once, briefly, retried if need be. */
   async send(kind: 'feedback', key: string, payload: FeedbackCall): Promise<boolean>;
   async send(kind: 'escalate', key: string, payload: EscalateCall): Promise<boolean>;
   async send(kind: string, key: string, payload: unknown): Promise<boolean> {
     const entry = await enqueue(this.db, kind, key, payload);
     if (entry.status === 'done') return true;
-    const [tried] = await deliverDue(this.db, this.deliverers, { onlyId: entry.id, limit: 1 });
+    const [tried] = await deliverDue(this.db, this.deliverers, { onlyId: entry.id, limit: 1, call: this.firstAttempt });
     return tried?.status === 'done';
   }
 
-  /** Stores the request, then tries it once. The key makes a repeated submit the same case. */
+  /**
+   * Stores the request, then tries it once, cut short after firstAttempt.timeoutMs (about
+   * 2 s): the citizen is told at once. The key makes a repeated submit the same case.
+   * It does not call onInvalid: it runs inside the citizen's turn, and the answer returned
+   * (kind 'invalid') is what they are told.
+   */
   async submit(request: CaseRequest, idempotencyKey: string): Promise<Submitted> {
     const entry = await enqueue(this.db, 'create_case', idempotencyKey, request);
+    const reference = provisionalReference(entry.id);
     if (entry.status === 'done') return { kind: 'submitted', case: entry.result as Case };
-    const [tried] = await deliverDue(this.db, this.deliverers, { onlyId: entry.id, limit: 1 });
+    if (entry.status === 'invalid') return { kind: 'invalid', reference };
+    const [tried] = await deliverDue(this.db, this.deliverers, { onlyId: entry.id, limit: 1, call: this.firstAttempt });
     if (tried?.status === 'done') return { kind: 'submitted', case: tried.result as Case };
-    return { kind: 'provisional', reference: provisionalReference(entry.id) };
+    if (tried?.status === 'invalid') return { kind: 'invalid', reference };
+    return { kind: 'provisional', reference };
   }
 
-  /** Retries what is due (run on a timer); tells citizens whose case got through. */
+  /**
+   * Retries what is due (run on a timer); tells citizens whose case got through, and those
+   * whose waiting case turned out invalid (once: not again after a staff resend).
+   */
   async retryDue(now?: () => Date): Promise<OutboxEntry[]> {
-    const done = await deliverDue(this.db, this.deliverers, { now });
-    for (const e of done) {
-      if (e.status === 'done' && e.kind === 'create_case') {
-        await this.onLateSubmit({ ...(e.payload as CaseRequest), reference: provisionalReference(e.id) }, e.result as Case);
-      }
+    const tried = await deliverDue(this.db, this.deliverers, { now });
+    await this.tell(tried);
+    await redactDelivered(this.db);
+    return tried;
+  }
+
+  /**
+   * Staff correct a held (or blocked) entry and resend it: it is made due and tried once now.
+   * A fix applies to create_case entries only (the fields of the new case).
+   */
+  async resend(id: number, by: string, fix?: CaseFix): Promise<Resent> {
+    const entry = await resendEntry(this.db, id, by, fix && Object.keys(fix).length ? caseFixPatch(fix) : undefined);
+    if (!entry) return { kind: 'missing' };
+    if (entry.status === 'done') return { kind: 'already_done', entry };
+    const tried = await deliverDue(this.db, this.deliverers, { onlyId: id, limit: 1, call: this.firstAttempt });
+    await this.tell(tried);
+    return { kind: 'tried', entry: tried[0] ?? (await getEntry(this.db, id))! };
+  }
+
+  private async tell(tried: OutboxEntry[]): Promise<void> {
+    for (const e of tried) {
+      if (e.kind !== 'create_case') continue;
+      const request = { ...(e.payload as CaseRequest), reference: provisionalReference(e.id) };
+      if (e.status === 'done') await this.onLateSubmit(request, e.result as Case);
+      // An entry resent by staff was held before: its citizen knows already.
+      else if (e.status === 'invalid' && !e.resentAt) await this.onInvalid(request, e.lastError ?? '');
     }
-    return done;
   }
 
   /** A case from the platform, or null when it cannot be read now (a survey still goes out). */
@@ -141,4 +223,16 @@ export class CaseService {
     }
     return true;
   }
+}
+
+/** A fix as a change of payload.newCase; an empty place removes it. */
+function caseFixPatch(fix: CaseFix): { key: string; set: Record<string, unknown>; remove: string[] } {
+  const set: Record<string, unknown> = {};
+  const remove: string[] = [];
+  for (const [k, v] of Object.entries(fix)) {
+    if (v === undefined) continue;
+    if (k === 'place' && v === '') remove.push(k);
+    else set[k] = v;
+  }
+  return { key: 'newCase', set, remove };
 }

@@ -14,7 +14,9 @@ import { logQuestion } from '../store/question-log.ts';
 import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { chatRoutes, type ChatLimits } from './chat-routes.ts';
 import { CitizenSessions } from './citizen-session.ts';
-import { staffAuth, staffRoutes } from './staff-routes.ts';
+import { handlersOnly, staffAuth, staffRoutes } from './staff-routes.ts';
+import { outboxRoutes } from './outbox-routes.ts';
+import { outboxHealth } from '../store/outbox.ts';
 import { caseRoutes } from './case-routes.ts';
 import { staffPages } from './staff-pages.ts';
 import type { CaseEvents } from '../cases/events.ts';
@@ -87,8 +89,9 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   app.get('/readyz', async (_req, res) => {
     if (isShuttingDown()) return void res.status(503).json({ ready: false, reason: 'shutting down' });
     try {
-      await db.query('SELECT 1');
-      res.json({ ready: true, kb: { checksum: kb.index.meta.checksum.slice(0, 12), items: kb.index.meta.itemCount } });
+      // Waiting calls are a warning for the operator, never a reason to be unready: they are kept.
+      const outbox = await outboxHealth(db);
+      res.json({ ready: true, kb: { checksum: kb.index.meta.checksum.slice(0, 12), items: kb.index.meta.itemCount }, outbox });
     } catch {
       res.status(503).json({ ready: false, reason: 'database unavailable' });
     }
@@ -100,6 +103,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   const chat = chatRoutes(engine, push, db, new CitizenSessions(db, deps.chatApiToken), deps.chatLimits);
   app.use(chat.router);
   app.use(staffRoutes(db, staff));
+  app.use(outboxRoutes(db, staff, handlersOnly, engine.cases));
   app.use(staffPages(db, staffSessionHours));
 
   app.post('/api/ask', async (req, res) => {

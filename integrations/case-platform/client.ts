@@ -1,15 +1,20 @@
 /**
  * Client for an external case platform (openapi.yaml): bearer key, a timeout per attempt,
  * retries with exponential backoff and jitter on network errors, 429 and 5xx, and an
- * Idempotency-Key on case creation so a retry never makes a second case.
+ * Idempotency-Key on case creation so a retry never makes a second case. Timeout and
+ * retries are defaults that each call may override (a first try in a chat turn must be short).
  */
 import type { Case, NewCase, Rating } from './types.ts';
 
-export interface CasePlatformOptions {
-  baseUrl: string;
-  apiKey: string;
+/** Per call: how long one attempt may take, and how many more attempts follow a retryable failure. */
+export interface CallOptions {
   timeoutMs?: number;
   retries?: number;
+}
+
+export interface CasePlatformOptions extends CallOptions {
+  baseUrl: string;
+  apiKey: string;
   /** First backoff; doubles each retry (with jitter). */
   backoffMs?: number;
 }
@@ -35,34 +40,35 @@ export class CasePlatformClient {
     this.base = o.baseUrl.replace(/\/+$/, '');
   }
 
-  createCase(c: NewCase, idempotencyKey: string): Promise<Case> {
-    return this.request<Case>('POST', '/cases', c, { 'idempotency-key': idempotencyKey });
+  createCase(c: NewCase, idempotencyKey: string, o: CallOptions = {}): Promise<Case> {
+    return this.request<Case>('POST', '/cases', o, c, { 'idempotency-key': idempotencyKey });
   }
 
-  getCase(id: string): Promise<Case> {
-    return this.request<Case>('GET', `/cases/${encodeURIComponent(id)}`);
+  getCase(id: string, o: CallOptions = {}): Promise<Case> {
+    return this.request<Case>('GET', `/cases/${encodeURIComponent(id)}`, o);
   }
 
-  async listCases(citizenId: string): Promise<Case[]> {
-    return (await this.request<{ cases: Case[] }>('GET', `/cases?citizenId=${encodeURIComponent(citizenId)}`)).cases;
+  async listCases(citizenId: string, o: CallOptions = {}): Promise<Case[]> {
+    return (await this.request<{ cases: Case[] }>('GET', `/cases?citizenId=${encodeURIComponent(citizenId)}`, o)).cases;
   }
 
-  postFeedback(id: string, f: { round: number; rating: Rating; comment?: string }): Promise<Case> {
-    return this.request<Case>('POST', `/cases/${encodeURIComponent(id)}/feedback`, f);
+  postFeedback(id: string, f: { round: number; rating: Rating; comment?: string }, o: CallOptions = {}): Promise<Case> {
+    return this.request<Case>('POST', `/cases/${encodeURIComponent(id)}/feedback`, o, f);
   }
 
-  escalate(id: string, e: { level: 2 | 3; reason: string }): Promise<Case> {
-    return this.request<Case>('POST', `/cases/${encodeURIComponent(id)}/escalate`, e);
+  escalate(id: string, e: { level: 2 | 3; reason: string }, o: CallOptions = {}): Promise<Case> {
+    return this.request<Case>('POST', `/cases/${encodeURIComponent(id)}/escalate`, o, e);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const retries = this.o.retries ?? 3;
+  private async request<T>(method: string, path: string, o: CallOptions, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const retries = o.retries ?? this.o.retries ?? 3;
+    const timeoutMs = o.timeoutMs ?? this.o.timeoutMs ?? 5000;
     const backoff = this.o.backoffMs ?? 200;
     let last: CasePlatformError | null = null;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(backoff * 2 ** (attempt - 1) * (0.75 + Math.random() / 2));
       try {
-        return await this.once<T>(method, path, body, headers);
+        return await this.once<T>(method, path, timeoutMs, body, headers);
       } catch (e) {
         last = e instanceof CasePlatformError ? e : new CasePlatformError(`case platform unreachable: ${(e as Error).message}`, 0, true);
         if (!last.retryable) throw last;
@@ -71,7 +77,7 @@ export class CasePlatformClient {
     throw last!;
   }
 
-  private async once<T>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<T> {
+  private async once<T>(method: string, path: string, timeoutMs: number, body: unknown, headers: Record<string, string>): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.base}${path}`, {
@@ -83,7 +89,7 @@ export class CasePlatformClient {
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
       const timedOut = (e as Error).name === 'TimeoutError';

@@ -13,7 +13,15 @@ describe('HTTP server', () => {
   it('reports health and readiness', async () => {
     expect(await (await fetch(`${t.base}/healthz`)).json()).toEqual({ ok: true });
     const ready = await (await fetch(`${t.base}/readyz`)).json();
-    expect(ready).toMatchObject({ ready: true, kb: { items: 121 } });
+    expect(ready).toMatchObject({ ready: true, kb: { items: 121 }, outbox: { pending: 0, blocked: 0, invalid: 0, warnings: [] } });
+    // A call the platform keeps refusing (a rotated key) is a warning; the service stays ready.
+    await t.server.db.query(
+      `INSERT INTO outbox (kind, idempotency_key, payload, status, last_status, blocked_reason, last_error) VALUES ('create_case', 'k-ready', '{}', 'pending', 401, 'case platform answered 401', 'case platform answered 401')`,
+    );
+    const warned = await (await fetch(`${t.base}/readyz`)).json();
+    expect(warned).toMatchObject({ ready: true, outbox: { pending: 1, blocked: 1 } });
+    expect(warned.outbox.warnings[0]).toContain('CASE_PLATFORM_KEY');
+    await t.server.db.query(`DELETE FROM outbox WHERE idempotency_key = 'k-ready'`);
   });
 
   it('answers a question over HTTP', async () => {

@@ -64,4 +64,21 @@ describe('CasePlatformClient', () => {
     nock(BASE).post('/api/v1/cases/C2026-0001/escalate', { level: 2, reason: '不满意' }).reply(200, { ...created, level: 2, round: 2 });
     await expect(client.escalate('C2026-0001', { level: 2, reason: '不满意' })).resolves.toMatchObject({ level: 2, round: 2 });
   });
+
+  it('lets one call override the timeout and retries: a first try is one short attempt', async () => {
+    const slow = new CasePlatformClient({ baseUrl: BASE, apiKey: 'k', timeoutMs: 5_000, retries: 3, backoffMs: 5 });
+    const hanging = nock(BASE).post('/cases').delay(3_000).reply(201, created);
+    const spare = nock(BASE).post('/cases').reply(201, created);
+    const started = Date.now();
+    const e = await slow.createCase(newCase, 'case-hang', { timeoutMs: 100, retries: 0 }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ status: 0, retryable: true, message: 'case platform timed out' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(hanging.isDone()).toBe(true);
+    // No retry in line: the second answer was never asked for.
+    expect(spare.isDone()).toBe(false);
+    // Without overrides the client's own defaults (retries) apply.
+    nock.cleanAll();
+    nock(BASE).post('/cases').reply(503, { error: 'x' }).post('/cases').reply(201, created);
+    await expect(slow.createCase(newCase, 'case-ok')).resolves.toMatchObject({ id: created.id });
+  });
 });
