@@ -130,8 +130,13 @@ export async function continueCase(ctx: HandlerContext, input: { text?: string; 
 
 const due = (c: Case) => (c.dueAt ? new Date(c.dueAt).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '近期');
 
+/**
+ * A repeat of the citizen's own open case is told as that case; a case of their own linked to
+ * another citizen's (the same matter) is told with its own number only, never the other one.
+ */
 export function caseCreatedText(c: Case): string {
-  return text(c.repeatOf ? 'case_repeat' : 'case_submitted', { id: c.id, unit: c.handlingUnit ?? '承办单位', due: due(c) });
+  const key = !c.repeatOf ? 'case_submitted' : c.repeatOf === c.id ? 'case_repeat' : 'case_merged';
+  return text(key, { id: c.id, unit: c.handlingUnit ?? '承办单位', due: due(c) });
 }
 
 export function lateSubmittedText(reference: string, c: Case): string {

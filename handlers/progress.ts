@@ -1,20 +1,33 @@
 /** "我的诉求怎么样了": the status and latest step of the citizen's cases. */
 import type { HandlerContext, HandlerOutput } from './handler.ts';
 import { text } from './texts.ts';
+import type { CaseStep } from '../integrations/case-platform/types.ts';
+
+/** Steps kept for staff: they may name another citizen's case (a link) or repeat their words. */
+const INTERNAL_STEPS = new Set(['重复诉求', '并案']);
+
+/**
+ * The latest step as the citizen may see it: its action, and its note only for the reply
+ * (written to them); other notes are staff working notes.
+ */
+function citizenStep(steps: CaseStep[] | undefined): CaseStep | undefined {
+  const last = steps?.filter((s) => !INTERNAL_STEPS.has(s.action)).at(-1);
+  return last && (last.action === '答复' ? last : { ...last, note: undefined });
+}
 
 export async function handleProgress(ctx: HandlerContext): Promise<HandlerOutput> {
   const { inbound, deps } = ctx;
   const cases = (await deps.cases.platform.listCases(`${inbound.channel}:${inbound.userId}`)).slice(0, 5);
   if (!cases.length) return { replies: [{ type: 'text', text: text('progress_none') }], meta: { intent: 'progress' } };
   const lines = cases.map((c) => {
-    const last = c.steps?.at(-1);
+    const last = citizenStep(c.steps);
     const when = last ? new Date(last.at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '';
     return text('progress_line', {
       id: c.id,
       type: c.type,
       category: c.category ?? '',
       status: text(`case_status.${c.status}`),
-      step: last ? `${when} ${last.action}${last.note && c.status !== 'submitted' ? `：${last.note}` : ''}` : '—',
+      step: last ? `${when} ${last.action}${last.note ? `：${last.note}` : ''}` : '—',
     });
   });
   return { replies: [{ type: 'text', text: `${text('progress_head')}\n${lines.join('\n')}` }], meta: { intent: 'progress' } };

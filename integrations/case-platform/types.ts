@@ -37,7 +37,10 @@ export interface Case {
   dueAt?: string;
   round: number;
   level: 1 | 2 | 3;
-  /** On create: the open case this one repeats; the citizen is told about that case instead. */
+  /**
+   * The open case this one repeats: its own id when the same citizen reported it again,
+   * another case's when a different citizen did (their own case, handled with that one).
+   */
   repeatOf?: string;
   reply?: string;
   createdAt: string;

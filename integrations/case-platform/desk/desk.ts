@@ -1,8 +1,10 @@
 /**
  * The built-in case desk (诉求办理), used when no external platform is configured: the same
- * contract as openapi.yaml on 小安's own store. Cases are routed from their text, repeats
- * within 30 days are linked to the open case, every step is recorded with actor and time,
- * and state changes are announced as contract events (the signed callbacks).
+ * contract as openapi.yaml on 小安's own store. Cases are routed from their text; a repeat
+ * within 30 days from the same citizen is added to their open case, one from another citizen
+ * becomes that citizen's own case linked to the open one (handled with it, told and rated on
+ * its own); every step is recorded with actor and time, and state changes are announced as
+ * contract events (the signed callbacks).
  */
 import type { Database, Queryable } from '../../../bot/store/database.ts';
 import type { Case, CaseEvent, CaseStatus, CaseStep, NewCase, Rating } from '../types.ts';
@@ -35,6 +37,7 @@ interface CaseRow {
   round: number;
   level: 1 | 2 | 3;
   reply: string | null;
+  repeat_of: string | null;
   due_at: Date | string;
   created_at: Date | string;
 }
@@ -101,7 +104,7 @@ export class CaseDesk {
       );
       // The same matter again, from the same citizen or about the same place.
       const repeat = open.rows.find((r) => similarity(r.description, c.description) >= SIMILAR_TEXT);
-      if (repeat) {
+      if (repeat && repeat.citizen_id === c.citizen.id) {
         await this.step(tx, repeat.id, 'system', '重复诉求', `同一事项再次反映（${c.channel ?? '未知渠道'}）：${c.description.slice(0, 200)}`);
         return { ...(await this.load(tx, repeat.id))!, repeatOf: repeat.id };
       }
@@ -109,15 +112,23 @@ export class CaseDesk {
       const r = this.router.route(c.description, c.place, c.type);
       const { rows } = await tx.query<{ n: string }>("SELECT nextval('case_number_seq') AS n");
       const id = `XA${now.toISOString().slice(0, 10).replace(/-/g, '')}${String(rows[0]!.n).padStart(4, '0')}`;
-      const due = new Date(now.getTime() + r.dueHours * 3_600_000);
+      // Another citizen's repeat is handled with the open case: by its unit, by its due date.
+      const handlingUnit = repeat?.handling_unit ?? r.handlingUnit.id;
+      const supervisingUnit = repeat?.supervising_unit ?? r.supervisingUnit.id;
+      const due = repeat ? new Date(repeat.due_at) : new Date(now.getTime() + r.dueHours * 3_600_000);
       await tx.query(
         `INSERT INTO cases (id, idempotency_key, citizen_id, citizen_mobile, citizen_name, consent, channel, type, category, description, place,
-           handling_unit, supervising_unit, due_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
-        [id, idempotencyKey, c.citizen.id, c.citizen.mobile, c.citizen.name ?? null, c.citizen.consentToContact, c.channel ?? null, r.type, r.category,
-          c.description, c.place ?? null, r.handlingUnit.id, r.supervisingUnit.id, due.toISOString(), now.toISOString()],
+           handling_unit, supervising_unit, due_at, created_at, updated_at, repeat_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)`,
+        [id, idempotencyKey, c.citizen.id, c.citizen.mobile, c.citizen.name ?? null, c.citizen.consentToContact, c.channel ?? null, r.type,
+          repeat?.category ?? r.category, c.description, c.place ?? null, handlingUnit, supervisingUnit, due.toISOString(), now.toISOString(), repeat?.id ?? null],
       );
-      await this.step(tx, id, 'system', '登记', `分拣：${r.type}·${r.category}，承办 ${r.handlingUnit.name}，督办 ${r.supervisingUnit.name}`);
+      await this.step(tx, id, 'system', '登记', `分拣：${r.type}·${repeat?.category ?? r.category}，承办 ${this.unitName(handlingUnit)}，督办 ${this.unitName(supervisingUnit)}`);
+      // Internal steps (never shown to a citizen): each case names the other, not its text.
+      if (repeat) {
+        await this.step(tx, id, 'system', '并案', `与 ${repeat.id} 为同一事项，一并办理`);
+        await this.step(tx, repeat.id, 'system', '并案', `另一位群众反映同一事项：${id}`);
+      }
       return (await this.load(tx, id))!;
     });
   }
@@ -131,7 +142,11 @@ export class CaseDesk {
     return Promise.all(rows.map((r) => this.load(this.db, r.id).then((c) => c!)));
   }
 
-  /** A staff action: accept, start, reply (with the reply text) or close. */
+  /**
+   * A staff action: accept, start, reply (with the reply text) or close. It is applied to the
+   * open repeats linked to the case too (where the step fits their state), so every citizen
+   * who reported the matter hears the result of their own case and is asked to rate it.
+   */
   async act(id: string, action: keyof typeof TRANSITIONS, actor: string, note?: string): Promise<Case> {
     const t = TRANSITIONS[action];
     if (action === 'reply' && !note?.trim()) throw new DeskError('a reply needs its text', 400);
@@ -141,16 +156,24 @@ export class CaseDesk {
       const row = rows[0];
       if (!row) throw new DeskError(`no case ${id}`, 404);
       if (!t.from.includes(row.status)) throw new DeskError(`case ${id} is ${row.status}: cannot ${action}`, 409);
-      await tx.query(
-        `UPDATE cases SET status = $2, reply = COALESCE($3, reply), updated_at = $4, closed_at = CASE WHEN $2 = 'closed' THEN $4::timestamptz ELSE closed_at END WHERE id = $1`,
-        [id, t.to, action === 'reply' ? note : null, this.now().toISOString()],
-      );
-      await this.step(tx, id, actor, t.action, note);
-      const c = (await this.load(tx, id))!;
-      const type = ({ accepted: 'case.accepted', in_progress: 'case.in_progress', replied: 'case.replied', closed: 'case.closed' } as const)[t.to as Exclude<CaseStatus, 'submitted'>];
-      await this.o.onEvent?.({ eventId: `${id}:${c.round}:${t.to}`, type, caseId: id, at: this.now().toISOString(), case: c }, tx);
+      const c = await this.transition(tx, row, action, actor, note);
+      const repeats = await tx.query<CaseRow>('SELECT * FROM cases WHERE repeat_of = $1 AND status = ANY($2) ORDER BY id FOR UPDATE', [id, t.from]);
+      for (const r of repeats.rows) await this.transition(tx, r, action, actor, note);
       return c;
     });
+  }
+
+  private async transition(tx: Queryable, row: CaseRow, action: keyof typeof TRANSITIONS, actor: string, note?: string): Promise<Case> {
+    const t = TRANSITIONS[action];
+    await tx.query(
+      `UPDATE cases SET status = $2, reply = COALESCE($3, reply), updated_at = $4, closed_at = CASE WHEN $2 = 'closed' THEN $4::timestamptz ELSE closed_at END WHERE id = $1`,
+      [row.id, t.to, action === 'reply' ? note : null, this.now().toISOString()],
+    );
+    await this.step(tx, row.id, actor, t.action, note);
+    const c = (await this.load(tx, row.id))!;
+    const type = ({ accepted: 'case.accepted', in_progress: 'case.in_progress', replied: 'case.replied', closed: 'case.closed' } as const)[t.to as Exclude<CaseStatus, 'submitted'>];
+    await this.o.onEvent?.({ eventId: `${row.id}:${c.round}:${t.to}`, type, caseId: row.id, at: this.now().toISOString(), case: c }, tx);
+    return c;
   }
 
   /** The citizen's rating of one round; one rating per round. */
@@ -221,6 +244,7 @@ export class CaseDesk {
       round: r.round,
       level: r.level,
       reply: r.reply ?? undefined,
+      ...(r.repeat_of ? { repeatOf: r.repeat_of } : {}),
       createdAt: iso(r.created_at),
       steps: steps.rows.map((s) => ({ at: iso(s.at), actor: s.actor, action: s.action, ...(s.note ? { note: s.note } : {}) })),
     };

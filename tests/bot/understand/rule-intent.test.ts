@@ -28,6 +28,7 @@ describe('emergencies', () => {
     ['他手里拿着把西瓜刀在门口转悠', '110'],
     ['我女儿放学三个小时了还没到家电话也打不通', '110'],
     ['楼道里全是黑的呛得喘不过气', '119'],
+    ['隔壁屋里烟很大，敲门没人应', '119'],
     ['电梯卡住了我们三个人在里面', '119'],
     ['公园有个老人在抽 口吐白沫', '120'],
     ['网贷说要先交5000解冻费才放款 我刚转了2000', '96110'],
@@ -60,6 +61,8 @@ describe('emergencies', () => {
     '去年家里着火户口本烧了，补办要什么',
     '酒驾的罚款在哪交',
     '刚才倒车蹭掉一点漆，两边人都没事，对方说拍照自己处理就行，可以吗',
+    // Cooking fumes from a stall are a complaint, not a fire.
+    '我要投诉小区门口烧烤摊每天占道经营到凌晨，油烟很大',
   ])('does not call an ordinary question an emergency: %s', (q) => {
     expect(detect(q)?.intent).not.toBe('emergency');
   });

@@ -45,19 +45,51 @@ describe.each(testStores)('case desk on $name', (store) => {
     expect(await desk.listForCitizen('web:c1')).toHaveLength(1);
   });
 
-  it('links a repeat from the same citizen or about the same place to the open case', async () => {
+  it('adds a repeat from the same citizen to their open case; another citizen\'s repeat is their own case, linked', async () => {
     const { desk } = await open();
     const first = await desk.create(complaint(), 'k1');
     const again = await desk.create(complaint({ description: '楼下KTV半夜噪音太大扰民，影响休息，还是没人管。' }), 'k2');
     expect(again).toMatchObject({ id: first.id, repeatOf: first.id });
     const neighbour = await desk.create(
-      complaint({ citizen: { id: 'web:c2', mobile: '13900000000', consentToContact: true }, description: '北苑路楼下KTV每天半夜噪音扰民，影响休息。' }),
+      complaint({ citizen: { id: 'web:c2', mobile: '13900000000', name: '李四', consentToContact: true }, description: '北苑路楼下KTV每天半夜噪音扰民，影响休息。' }),
       'k3',
     );
-    expect(neighbour.repeatOf).toBe(first.id);
+    // B's own case, handled with A's: same unit and due date, its own number.
+    expect(neighbour.id).not.toBe(first.id);
+    expect(neighbour).toMatchObject({ repeatOf: first.id, handlingUnit: first.handlingUnit, dueAt: first.dueAt, status: 'submitted' });
+    expect((await desk.listForCitizen('web:c2')).map((c) => c.id)).toEqual([neighbour.id]);
+    expect((await desk.listForCitizen('web:c1')).map((c) => c.id)).toEqual([first.id]);
+    // A's case names B's case for staff, never B's words, name or number in a citizen-facing field.
+    const a = (await desk.get(first.id))!;
+    expect(JSON.stringify(a)).not.toContain('北苑路楼下');
+    expect(JSON.stringify(a)).not.toContain('13900000000');
+    expect(JSON.stringify(a)).not.toContain('李四');
+    expect(a.steps!.find((s) => s.action === '并案')!.note).toContain(neighbour.id);
     const other = await desk.create(complaint({ description: '小区门口电动车乱停放，把消防通道堵了。', place: '北苑路 30 号' }), 'k4');
     expect(other.repeatOf).toBeUndefined();
-    expect((await desk.get(first.id))!.steps!.filter((s) => s.action === '重复诉求')).toHaveLength(2);
+    expect(a.steps!.filter((s) => s.action === '重复诉求')).toHaveLength(1);
+  });
+
+  it('handles linked repeats with their case: each is replied to and closed, each announced on its own', async () => {
+    const events: CaseEvent[] = [];
+    const { desk } = await open(events);
+    const first = await desk.create(complaint(), 'k1');
+    const neighbour = await desk.create(
+      complaint({ citizen: { id: 'web:c2', mobile: '13900000000', consentToContact: true }, description: '北苑路楼下KTV每天半夜噪音扰民，影响休息。' }),
+      'k2',
+    );
+    await desk.act(first.id, 'accept', 'handler:张警官');
+    await desk.act(first.id, 'reply', 'handler:张警官', '已责令KTV夜间停业整改。');
+    await desk.act(first.id, 'close', 'handler:张警官');
+    const b = (await desk.get(neighbour.id))!;
+    expect(b).toMatchObject({ status: 'closed', reply: '已责令KTV夜间停业整改。' });
+    expect(b.steps!.map((s) => s.action)).toEqual(['登记', '并案', '受理', '答复', '办结']);
+    expect(events.filter((e) => e.caseId === neighbour.id).map((e) => e.type)).toEqual(['case.accepted', 'case.replied', 'case.closed']);
+    expect(events.filter((e) => e.caseId === first.id)).toHaveLength(3);
+    // A repeat already ahead (closed) is left alone when the first case is escalated and redone.
+    await desk.escalate(first.id, 2, '不满意');
+    await desk.act(first.id, 'accept', 'handler:张警官');
+    expect((await desk.get(neighbour.id))!.status).toBe('closed');
   });
 
   it('moves through accept, reply and close with every step recorded, announcing each change', async () => {
