@@ -1,6 +1,6 @@
 /**
  * `xiaoan`: the command line for editors, developers and CI.
- *   kb validate | kb build | kb export · ask · eval · serve · bench
+ *   kb validate | kb build | kb export · ask · eval · serve · bench · retention · staff
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -249,6 +249,16 @@ program
   .action(async () => {
     const { runChat } = await import('./chat.ts');
     await runChat(config());
+  });
+
+program
+  .command('retention')
+  .description('delete personal data older than RETENTION_DAYS now (the server also does this daily)')
+  .action(async () => {
+    const c = config();
+    const { applyRetention } = await import('../store/retention.ts');
+    const report = await withDatabase(c, (db) => applyRetention(db, c.retentionDays));
+    console.log(`retention (${c.retentionDays} days):`, JSON.stringify(report));
   });
 
 program

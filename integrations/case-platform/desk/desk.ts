@@ -10,6 +10,7 @@ import type { Database, Queryable } from '../../../bot/store/database.ts';
 import type { Case, CaseEvent, CaseStatus, CaseStep, NewCase, Rating } from '../types.ts';
 import { RATINGS } from '../types.ts';
 import type { CaseRouter } from './router.ts';
+import { maskPersonalNumbers } from '../../../bot/privacy.ts';
 
 export const REPEAT_WINDOW_DAYS = 30;
 /** Character-bigram overlap above which two descriptions are the same matter. */
@@ -89,7 +90,9 @@ export class CaseDesk {
     return (this.o.now ?? (() => new Date()))();
   }
 
-  async create(c: NewCase, idempotencyKey: string): Promise<Case> {
+  async create(given: NewCase, idempotencyKey: string): Promise<Case> {
+    // Numbers in the citizen's words are masked here; only the contact fields keep theirs.
+    const c: NewCase = { ...given, description: maskPersonalNumbers(given.description ?? ''), ...(given.place ? { place: maskPersonalNumbers(given.place) } : {}) };
     if (!c.description || [...c.description.trim()].length < 10) throw new DeskError('description must be at least 10 characters', 400);
     if (!/^1[3-9]\d{9}$/.test(c.citizen?.mobile ?? '')) throw new DeskError('citizen.mobile must be a mainland mobile number', 400);
     return this.db.transaction(async (tx) => {

@@ -92,6 +92,16 @@ describe.each(testStores)('case desk on $name', (store) => {
     expect((await desk.get(neighbour.id))!.status).toBe('closed');
   });
 
+  it("masks numbers in the citizen's words and keeps the contact field as given", async () => {
+    const { desk, db } = await open();
+    const c = await desk.create(complaint({ description: '有人冒用我的身份证 110101 1990 0307 1234 办了手机卡，对方电话 139.1234.5678。' }), 'k-mask');
+    expect(c.description).not.toMatch(/1990|1234\.5678/);
+    expect(c.description).toContain('110101********1234');
+    const { rows } = await db.query<{ description: string; citizen_mobile: string }>('SELECT description, citizen_mobile FROM cases WHERE id = $1', [c.id]);
+    expect(rows[0]!.description).not.toContain('0307');
+    expect(rows[0]!.citizen_mobile).toBe('13812345678');
+  });
+
   it('moves through accept, reply and close with every step recorded, announcing each change', async () => {
     const events: CaseEvent[] = [];
     const { desk } = await open(events);
