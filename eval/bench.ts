@@ -9,6 +9,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { Asker } from '../bot/ask.ts';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { PROJECT_ROOT } from '../bot/config.ts';
 import type { Config } from '../bot/config.ts';
 import { loadCatalogue } from '../knowledge-base/catalogue.ts';
@@ -63,10 +64,13 @@ export async function runBench(config: Config): Promise<void> {
   }
 }
 
+const BENCH_TOKEN = randomBytes(24).toString('hex');
+
 /** Starts 小安 as its own process (as in production), so the load generator does not share its event loop. */
 async function startServerProcess(dataDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bot', 'cli', 'xiaoan.js'), 'serve'], {
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    // The load names its citizens as a trusted integration does, and is not rate-limited.
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', CHAT_API_TOKEN: BENCH_TOKEN, CHAT_RATE_PER_MINUTE: '1000000' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -103,7 +107,7 @@ async function benchChat(dataDir: string, questions: string[]): Promise<void> {
           {
             method: 'POST',
             path: '/api/chat',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
             setupRequest: (req, ctx: object) => {
               const context = ctx as Record<string, number>;
               context.user ??= ++users;
