@@ -186,21 +186,26 @@ staffCmd
   .command('add')
   .description('add a staff member (or reset their password and role); the password comes from XIAOAN_STAFF_PASSWORD or a prompt')
   .argument('<username>')
-  .requiredOption('--role <role>', 'handler (办理人员) or supervisor (督办人员)')
+  .requiredOption('--role <roles>', 'one or more of agent (网办客服), hotline (热线坐席), handler (办理人员), editor (知识编辑), supervisor (督办人员), admin (系统管理员), comma-separated')
   .action(async (username: string, o: { role: string }) => {
-    if (o.role !== 'handler' && o.role !== 'supervisor') throw new UsageError('--role must be handler or supervisor');
+    const { addStaff, parseRoles } = await import('../store/staff.ts');
+    let roles;
+    try {
+      roles = parseRoles(o.role);
+    } catch (e) {
+      throw new UsageError(`--${(e as Error).message}`);
+    }
     let password = process.env.XIAOAN_STAFF_PASSWORD ?? '';
     if (!password) {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       password = await new Promise<string>((resolve) => rl.question('密码（至少 10 位）：', resolve));
       rl.close();
     }
-    const { addStaff } = await import('../store/staff.ts');
-    const r = await withDatabase(config(), (db) => addStaff(db, username, password.trim(), o.role as 'handler', 'cli'));
+    const r = await withDatabase(config(), (db) => addStaff(db, username, password.trim(), roles, 'cli'));
     console.log(
       r.created
-        ? `staff member ${username} (${o.role}) added.`
-        : `staff member ${username} (${o.role}) updated; their sessions have ended.${r.disabled ? ` The account is still disabled: xiaoan staff enable ${username}` : ''}`,
+        ? `staff member ${username} (${roles.join(', ')}) added.`
+        : `staff member ${username} (${roles.join(', ')}) updated; their sessions have ended.${r.disabled ? ` The account is still disabled: xiaoan staff enable ${username}` : ''}`,
     );
   });
 staffCmd

@@ -77,13 +77,17 @@ export const staffOf = (res: Response): StaffUser => res.locals.staff as StaffUs
  * res.locals.audit. A change made with the cookie must come from our own pages and carry the
  * session's CSRF token; a bearer caller sends no cookie, so it cannot be forged and is exempt.
  */
+// Not supervisor: the audit log is read by people, not by the systems it records.
+const SYSTEM_ROLES: StaffRole[] = ['agent', 'hotline', 'handler'];
+
 export function staffAuth(db: Database, token: string | undefined): StaffAuth {
   const writer = (req: Request, actor: string): Audit => (action, o = {}) => appendAudit(db, { actor, action, address: req.ip, ...o });
   return (req, res, next) => {
     res.setHeader('cache-control', 'no-store');
     const bearer = (req.get('authorization') ?? '').replace(/^Bearer\s+/i, '');
     if (bearer && token && sameToken(bearer, token)) {
-      res.locals.staff = { username: 'system', role: 'handler' } satisfies StaffUser;
+      // A system (a hotline or case platform of the bureau) works the desk, the inbox and the assistant.
+      res.locals.staff = { username: 'system', roles: SYSTEM_ROLES } satisfies StaffUser;
       res.locals.audit = writer(req, 'system');
       return next();
     }
@@ -100,7 +104,7 @@ export function staffAuth(db: Database, token: string | undefined): StaffAuth {
           return void res.status(403).json({ error: problem ? ORIGIN_REFUSED : CSRF_REFUSED });
         }
       }
-      res.locals.staff = { username: s.username, role: s.role } satisfies StaffUser;
+      res.locals.staff = { username: s.username, roles: s.roles } satisfies StaffUser;
       res.locals.csrfToken = s.csrfToken;
       res.locals.audit = audit;
       next();
@@ -111,9 +115,9 @@ export function staffAuth(db: Database, token: string | undefined): StaffAuth {
 /** Only staff of one of these roles; the refusal is audited. */
 export function rolesOnly(...roles: StaffRole[]): StaffAuth {
   return (req, res, next) => {
-    const role = staffOf(res)?.role;
-    if (roles.includes(role)) return next();
-    auditOf(res)('access', { target: req.path, outcome: 'denied', details: { method: req.method, role } }).then(
+    const held = staffOf(res)?.roles ?? [];
+    if (roles.some((r) => held.includes(r))) return next();
+    auditOf(res)('access', { target: req.path, outcome: 'denied', details: { method: req.method, roles: held } }).then(
       () => void res.status(403).json({ error: roles.length === 1 && roles[0] === 'handler' ? 'only case handlers may do this' : `only ${roles.join(' or ')} staff may do this` }),
       next,
     );
@@ -131,7 +135,9 @@ function parseTime(v: string, name: string): Date | string {
 export function staffRoutes(db: Database, auth: StaffAuth): Router {
   const router = Router();
   router.get('/api/staff/me', auth, (_req, res) => {
-    res.json({ ...staffOf(res), ...(res.locals.csrfToken ? { csrfToken: res.locals.csrfToken as string } : {}) });
+    const me = staffOf(res);
+    // `role` (the first) stays for callers written when there was one role per account.
+    res.json({ ...me, role: me.roles[0], ...(res.locals.csrfToken ? { csrfToken: res.locals.csrfToken as string } : {}) });
   });
 
   router.get('/api/staff/handoffs', auth, async (req, res) => {

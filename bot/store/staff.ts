@@ -13,10 +13,32 @@ import type { Database, Queryable } from './database.ts';
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 const KEY_LENGTH = 32;
 
-export type StaffRole = 'handler' | 'supervisor';
+/**
+ * agent: 网办中心 online-service staff (the live inbox); hotline: 热线 staff (the assistant);
+ * handler: case handlers of a unit; editor: knowledge editors; supervisor: 督办 and the
+ * dashboard; admin: staff accounts. A person may hold several.
+ */
+export const STAFF_ROLES = ['agent', 'hotline', 'handler', 'editor', 'supervisor', 'admin'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+export const ROLE_NAMES: Record<StaffRole, string> = {
+  agent: '网办客服',
+  hotline: '热线坐席',
+  handler: '办理人员',
+  editor: '知识编辑',
+  supervisor: '督办人员',
+  admin: '系统管理员',
+};
 export interface StaffUser {
   username: string;
-  role: StaffRole;
+  roles: StaffRole[];
+}
+
+/** Roles from a list such as "agent,hotline"; throws naming the unknown ones. */
+export function parseRoles(text: string): StaffRole[] {
+  const given = [...new Set(text.split(/[,\s，、]+/).filter(Boolean))];
+  const unknown = given.filter((r) => !(STAFF_ROLES as readonly string[]).includes(r));
+  if (!given.length || unknown.length) throw new Error(`role: one or more of ${STAFF_ROLES.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`);
+  return given as StaffRole[];
 }
 export interface StaffSession extends StaffUser {
   csrfToken: string;
@@ -42,22 +64,22 @@ const USERNAME = /^[\w.-]{2,40}$/;
  * Adds a staff member, or sets a new password and role for an existing one (a password
  * change: their sessions end and their login lock is lifted). A disabled account stays disabled.
  */
-export async function addStaff(db: Database, username: string, password: string, role: StaffRole, actor = 'cli'): Promise<{ created: boolean; disabled: boolean }> {
+export async function addStaff(db: Database, username: string, password: string, roles: StaffRole[], actor = 'cli'): Promise<{ created: boolean; disabled: boolean }> {
   if (!USERNAME.test(username)) throw new Error('username: 2–40 letters, digits, "_", "." or "-"');
   if (password.length < 10) throw new Error('password: at least 10 characters');
-  if (role !== 'handler' && role !== 'supervisor') throw new Error('role: handler or supervisor');
+  roles = parseRoles(roles.join(','));
   const hash = await hashPassword(password);
   return db.transaction(async (tx) => {
     const before = await tx.query<{ disabled: boolean }>('SELECT disabled FROM staff_users WHERE username = $1 FOR UPDATE', [username]);
     await tx.query(
-      `INSERT INTO staff_users (username, password_hash, role) VALUES ($1, $2, $3)
-       ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role`,
-      [username, hash, role],
+      `INSERT INTO staff_users (username, password_hash, roles) VALUES ($1, $2, $3)
+       ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles`,
+      [username, hash, roles],
     );
     const created = !before.rows[0];
     const ended = created ? 0 : await endSessions(tx, username);
     await tx.query('DELETE FROM login_throttle WHERE key = $1', [accountKey(username)]);
-    await appendAudit(tx, { actor, action: created ? 'staff.create' : 'staff.update', target: username, details: { role, ...(created ? {} : { passwordChanged: true, sessionsEnded: ended }) } });
+    await appendAudit(tx, { actor, action: created ? 'staff.create' : 'staff.update', target: username, details: { roles, ...(created ? {} : { passwordChanged: true, sessionsEnded: ended }) } });
     return { created, disabled: before.rows[0]?.disabled ?? false };
   });
 }
@@ -183,7 +205,7 @@ export async function login(db: Database, username: string, password: string, tt
   }
   const ip = from;
 
-  const { rows } = await db.query<{ password_hash: string; role: StaffRole; disabled: boolean }>('SELECT password_hash, role, disabled FROM staff_users WHERE username = $1', [username]);
+  const { rows } = await db.query<{ password_hash: string; roles: StaffRole[]; disabled: boolean }>('SELECT password_hash, roles, disabled FROM staff_users WHERE username = $1', [username]);
   const user = rows[0];
   // Hash anyway when the user is unknown, so timing does not tell which part was wrong.
   const passwordOk = await checkPassword(password, user?.password_hash ?? DUMMY_HASH);
@@ -213,24 +235,24 @@ export async function login(db: Database, username: string, password: string, tt
     new Date(now.getTime() + ttlHours * 3_600_000).toISOString(),
     csrfToken,
   ]);
-  await audit('ok', { role: user.role });
-  return { ok: true, token, session: { username, role: user.role, csrfToken } };
+  await audit('ok', { roles: user.roles });
+  return { ok: true, token, session: { username, roles: user.roles, csrfToken } };
 }
 
 /** The live session of a token: not expired, and its account not disabled. */
 export async function sessionOf(db: Database, token: string): Promise<StaffSession | null> {
-  const { rows } = await db.query<{ username: string; role: StaffRole; csrf_token: string }>(
-    `SELECT u.username, u.role, s.csrf_token FROM staff_sessions s JOIN staff_users u ON u.username = s.username
+  const { rows } = await db.query<{ username: string; roles: StaffRole[]; csrf_token: string }>(
+    `SELECT u.username, u.roles, s.csrf_token FROM staff_sessions s JOIN staff_users u ON u.username = s.username
      WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled`,
     [digest(token)],
   );
   const r = rows[0];
-  return r ? { username: r.username, role: r.role, csrfToken: r.csrf_token } : null;
+  return r ? { username: r.username, roles: r.roles, csrfToken: r.csrf_token } : null;
 }
 
 export async function sessionUser(db: Database, token: string): Promise<StaffUser | null> {
   const s = await sessionOf(db, token);
-  return s ? { username: s.username, role: s.role } : null;
+  return s ? { username: s.username, roles: s.roles } : null;
 }
 
 /** Ends a session; the username it belonged to, if it was live. */

@@ -3,7 +3,7 @@
   'use strict';
   const STATUS = { submitted: '待受理', accepted: '已受理', in_progress: '办理中', replied: '已答复', closed: '已办结' };
   const ACTIONS = { submitted: [['accept', '受理']], accepted: [['start', '开始办理'], ['reply', '答复']], in_progress: [['reply', '答复']], replied: [['close', '办结']] };
-  let role = 'supervisor';
+  let canAct = false;
   let csrf = '';
 
   const status = (t) => (document.getElementById('status').textContent = t);
@@ -52,7 +52,7 @@
       reveal.textContent = '联系方式';
       reveal.addEventListener('click', () => contact(c.id));
       td.appendChild(reveal);
-      if (role === 'handler') {
+      if (canAct) {
         for (const [action, label] of ACTIONS[c.status] || []) {
           const b = document.createElement('button');
           b.type = 'button';
@@ -95,10 +95,10 @@
 
   async function load() {
     const me = await api('me');
-    role = me.role;
+    canAct = (me.roles || []).includes('handler');
     csrf = me.csrfToken || '';
     document.getElementById('csrf').value = csrf;
-    document.getElementById('me').textContent = `${me.username}（${me.role === 'handler' ? '办理人员' : '督办人员'}）`;
+    document.getElementById('me').textContent = `${me.username}（${canAct ? '办理人员' : '督办人员'}）`;
     const lists = await api('cases');
     for (const key of ['notStarted', 'inProgress', 'overdue']) document.getElementById(key).replaceChildren(table(lists[key]));
   }

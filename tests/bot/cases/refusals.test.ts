@@ -123,7 +123,7 @@ describe.each(testStores)('refused and unanswered cases on $name', (store) => {
 
     const app = express();
     const supervisor = (_req: Request, res: Response, next: NextFunction) => {
-      res.locals.staff = { username: 'zhao', role: 'supervisor' };
+      res.locals.staff = { username: 'zhao', roles: ['supervisor'] };
       res.locals.audit = async () => {};
       next();
     };

@@ -29,9 +29,9 @@ const me = (t: TestServer, cookie: string) => fetch(`${t.base}/api/staff/me`, { 
 describe('sessions end when the password changes or the account is disabled', () => {
   const t = useTestServer({}, async (config) => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', 'handler');
-    await addStaff(db, 'wang', 'handler-password-9', 'handler');
-    await addStaff(db, 'li', 'supervisor-password-1', 'supervisor');
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
+    await addStaff(db, 'wang', 'handler-password-9', ['handler']);
+    await addStaff(db, 'li', 'supervisor-password-1', ['supervisor']);
     await db.close();
   });
 
@@ -41,7 +41,7 @@ describe('sessions end when the password changes or the account is disabled', ()
     const other = await loginAs(t, 'li', 'supervisor-password-1');
     for (const s of [a, b, other]) expect((await me(t, s.cookie)).status).toBe(200);
 
-    await addStaff(t.server.db, 'zhang', 'handler-password-2', 'handler', 'admin');
+    await addStaff(t.server.db, 'zhang', 'handler-password-2', ['handler'], 'admin');
     for (const s of [a, b]) {
       expect((await me(t, s.cookie)).status).toBe(401);
       const page = await fetch(`${t.base}/staff/`, { headers: { cookie: s.cookie }, redirect: 'manual' });
@@ -66,7 +66,7 @@ describe('sessions end when the password changes or the account is disabled', ()
     expect(refused.location).toBe('/staff/login?error=1');
     expect(refused.cookie).toBe('');
     // Re-adding a disabled account (a new password) does not enable it.
-    expect(await addStaff(t.server.db, 'wang', 'handler-password-8', 'handler', 'admin')).toEqual({ created: false, disabled: true });
+    expect(await addStaff(t.server.db, 'wang', 'handler-password-8', ['handler'], 'admin')).toEqual({ created: false, disabled: true });
     expect((await loginAs(t, 'wang', 'handler-password-8')).cookie).toBe('');
 
     expect(await setStaffDisabled(t.server.db, 'wang', false, 'admin')).toBe(true);
@@ -84,7 +84,7 @@ describe('sessions end when the password changes or the account is disabled', ()
 describe('the session cookie over HTTPS', () => {
   const seed = async (config: { dataDir: string }) => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', 'handler');
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
     await db.close();
   };
   const proxied = useTestServer({ TRUST_PROXY: 'loopback' }, seed);
@@ -124,8 +124,8 @@ describe('xiaoan staff add / disable / enable', () => {
 
       const db = await openDatabase({ dataDir });
       try {
-        const { rows } = await db.query<{ role: string; disabled: boolean }>("SELECT role, disabled FROM staff_users WHERE username = 'zhao'");
-        expect(rows[0]).toEqual({ role: 'supervisor', disabled: false });
+        const { rows } = await db.query<{ roles: string[]; disabled: boolean }>("SELECT roles, disabled FROM staff_users WHERE username = 'zhao'");
+        expect(rows[0]).toEqual({ roles: ['supervisor'], disabled: false });
         const audit = await listAudit(db, { actor: 'cli' });
         expect(audit.map((r) => `${r.action} ${r.target}`)).toEqual(['staff.enable zhao', 'staff.disable zhao', 'staff.update zhao', 'staff.create zhao']);
       } finally {

@@ -21,7 +21,7 @@ describe('login throttling over HTTP', () => {
   // Behind a trusted proxy, so each test can speak from its own client address.
   const t = useTestServer({ TRUST_PROXY: 'loopback' }, async (config) => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', 'handler');
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
     await db.close();
   });
 
@@ -118,7 +118,7 @@ describe('login throttling with an injected clock', () => {
   const at = (s: number) => new Date(Date.UTC(2025, 4, 1, 8) + s * 1000);
 
   it('grows the delay, locks for 15 minutes, lifts the lock on time and forgets after a day', async () => {
-    await addStaff(t.db, 'li', 'supervisor-password-1', 'supervisor');
+    await addStaff(t.db, 'li', 'supervisor-password-1', ['supervisor']);
     const tryAt = (s: number, password = 'wrong-password-x') => login(t.db, 'li', password, 8, { address: '192.0.2.1', now: at(s) });
     let clock = 0;
     const waits: number[] = [];
@@ -135,7 +135,7 @@ describe('login throttling with an injected clock', () => {
     // The lock ends exactly 15 minutes after the 10th failure.
     expect(await tryAt(clock - 1, 'supervisor-password-1')).toMatchObject({ ok: false, reason: 'throttled' });
     const ok = await tryAt(clock, 'supervisor-password-1');
-    expect(ok).toMatchObject({ ok: true, session: { username: 'li', role: 'supervisor' } });
+    expect(ok).toMatchObject({ ok: true, session: { username: 'li', roles: ['supervisor'] } });
 
     // After a day without failures an address starts from zero again.
     const other = (s: number) => login(t.db, `ghost${s}`, 'wrong-password-x', 8, { address: '192.0.2.50', now: at(s) });

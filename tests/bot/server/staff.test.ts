@@ -23,8 +23,8 @@ describe('staff login and roles', () => {
   let base = '';
   beforeAll(async () => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', 'handler');
-    await addStaff(db, 'li', 'supervisor-password-1', 'supervisor');
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
+    await addStaff(db, 'li', 'supervisor-password-1', ['supervisor']);
     await db.close();
     server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
     base = `http://127.0.0.1:${server.port}`;
@@ -69,7 +69,7 @@ describe('staff login and roles', () => {
     // Plain HTTP without a trusted proxy: no Secure flag, or the browser would drop the cookie.
     expect(good.res.headers.get('set-cookie')).not.toMatch(/Secure/);
     const me = await (await fetch(`${base}/api/staff/me`, { headers: { cookie: good.cookie } })).json();
-    expect(me).toEqual({ username: 'zhang', role: 'handler', csrfToken: good.csrf });
+    expect(me).toEqual({ username: 'zhang', roles: ['handler'], role: 'handler', csrfToken: good.csrf });
     expect(good.csrf).toMatch(/^[\w-]{32}$/);
     expect((await fetch(`${base}/staff/`, { headers: { cookie: good.cookie } })).status).toBe(200);
     expect((await fetch(`${base}/api/staff/cases`, { headers: { cookie: good.cookie } })).status).toBe(200);
