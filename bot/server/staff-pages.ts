@@ -1,7 +1,9 @@
 /**
- * The staff pages: a login form (throttled, Origin-checked) and the case desk page behind a
- * session that expires. Logout is a form POST with the session's CSRF token.
+ * The staff pages: a login form (throttled, Origin-checked), server-rendered, and the staff
+ * console (web/console, built by Vite) behind a session that expires. Logout is a form POST
+ * with the session's CSRF token.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import { PROJECT_ROOT } from '../config.ts';
@@ -11,11 +13,15 @@ import { login, logout, sessionOf } from '../store/staff.ts';
 import { CSRF_FIELD, CSRF_REFUSED, ORIGIN_REFUSED, cookie, noStore, originProblem, sameToken, SESSION_COOKIE, sessionCookie } from './staff-routes.ts';
 
 const PAGES = path.join(PROJECT_ROOT, 'web', 'staff');
+/** The console as `npm run build:console` (run by `npm install`) leaves it. */
+export const CONSOLE_DIST = path.join(PROJECT_ROOT, 'web', 'console', 'dist');
 const MAX_FIELD = 200;
 
 export function staffPages(db: Database, sessionHours: number): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
+  // The console's code: content-hashed file names, so cached for long; nothing in them is personal.
+  router.use('/staff/assets', express.static(path.join(CONSOLE_DIST, 'assets'), { immutable: true, maxAge: '30d', index: false, fallthrough: false }));
   router.use('/staff', noStore);
 
   const refuseForeign = async (req: Request, res: Response, actor: string): Promise<boolean> => {
@@ -62,12 +68,14 @@ export function staffPages(db: Database, sessionHours: number): Router {
     res.redirect(303, '/staff/login');
   });
 
-  // The desk page itself needs a live session.
-  router.get(['/staff', '/staff/', '/staff/desk.js'], async (req, res) => {
+  // The console itself needs a live session; every path under /staff/ is one of its routes.
+  router.get(['/staff', '/staff/{*route}'], async (req, res) => {
     const token = cookie(req, SESSION_COOKIE);
     const user = token ? await sessionOf(db, token) : null;
     if (!user) return void res.redirect(303, '/staff/login');
-    res.sendFile(path.join(PAGES, req.path.endsWith('.js') ? 'desk.js' : 'index.html'));
+    const index = path.join(CONSOLE_DIST, 'index.html');
+    if (!existsSync(index)) return void res.status(503).type('text/plain; charset=utf-8').send('工作台尚未构建：请运行 npm run build:console（npm install 会自动构建）。');
+    res.sendFile(index);
   });
 
   return router;

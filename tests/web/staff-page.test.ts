@@ -1,11 +1,11 @@
-/** The staff desk page in a real browser: log in, see a case from the chat, accept it. */
+/** The staff console's desk in a real browser: log in, see a case from the chat, accept it. */
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../bot/store/database.ts';
 import { addStaff } from '../../bot/store/staff.ts';
 import { useBrowser } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 
-describe('staff desk page', () => {
+describe('staff console: the desk', () => {
   const t = useTestServer({ CHAT_API_TOKEN: 'chat-token-0123456789' }, async (config) => {
     const db = await openDatabase(config);
     await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
@@ -39,10 +39,18 @@ describe('staff desk page', () => {
     await page.getByLabel('密码').fill('handler-password-1');
     await page.getByRole('button', { name: '登录' }).click();
     await page.getByText('zhang（办理人员）').waitFor();
+    // The console opens on the first surface the roles allow; surfaces of other roles are not offered.
+    await page.waitForURL(/\/staff\/desk$/);
+    expect(await page.getByRole('navigation', { name: '功能' }).innerText()).not.toContain('审计日志');
     await page.getByText('小区地下室每天晚上有人聚众赌博').first().waitFor();
     await page.getByRole('button', { name: '受理' }).first().click();
     await page.getByText('操作成功').waitFor();
-    await expect.poll(async () => page.locator('#inProgress').innerText()).toContain('已受理');
+    await expect.poll(async () => page.locator('[data-test=inProgress]').innerText()).toContain('已受理');
+    // A reply is written in a form, not a one-line prompt.
+    await page.locator('[data-test=inProgress]').getByRole('button', { name: '答复' }).first().click();
+    await page.getByLabel('答复内容').fill('已联系物业，地下室已封闭。\n民警将加强夜间巡查。');
+    await page.getByRole('button', { name: '发送答复' }).click();
+    await expect.poll(async () => page.locator('[data-test=inProgress]').innerText()).toContain('已答复');
     // The desk sent the session's CSRF token with the action; the contact is shown on request only.
     expect(await page.locator('body').innerText()).not.toContain('13812345678');
     await page.getByRole('button', { name: '联系方式' }).first().click();

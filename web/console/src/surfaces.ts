@@ -1,0 +1,17 @@
+/** The surfaces of the console, in menu order: the roles that see each, and its view. */
+import type { Component } from 'vue';
+import { hasRole, type Role } from './session.ts';
+
+export interface Surface {
+  path: string;
+  title: string;
+  roles: Role[];
+  view: () => Promise<Component | { default: Component }>;
+}
+
+export const SURFACES: Surface[] = [
+  { path: '/desk', title: '诉求办理', roles: ['handler', 'supervisor'], view: () => import('./views/desk/DeskView.vue') },
+  { path: '/audit', title: '审计日志', roles: ['supervisor'], view: () => import('./views/audit/AuditView.vue') },
+];
+
+export const visibleSurfaces = (): Surface[] => SURFACES.filter((s) => hasRole(...s.roles));
