@@ -12,8 +12,11 @@ import { createApp } from './app.ts';
 import { CHANNEL as WECOM_CHANNEL, WecomChannel } from '../../integrations/wecom/channel.ts';
 import { WecomClient } from '../../integrations/wecom/client.ts';
 import { WecomCrypto } from '../../integrations/wecom/crypto.ts';
+import { applyRetention } from '../store/retention.ts';
 
 const OUTBOX_RETRY_MS = 5_000;
+/** The first retention run waits a little: a restart loop does not rerun it at every start. */
+const RETENTION_FIRST_MS = 60_000;
 
 export interface RunningServer {
   port: number;
@@ -65,6 +68,13 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     if (++ticks % 12 === 0) caseEvents.remind().catch((e: Error) => console.error('survey reminders:', e.message));
   }, OUTBOX_RETRY_MS);
   retry.unref();
+  // Personal data past RETENTION_DAYS is deleted once a day (and once soon after start).
+  const retain = () =>
+    applyRetention(db, config.retentionDays).catch((e: Error) => console.error('retention:', e.message));
+  const firstRetention = setTimeout(retain, RETENTION_FIRST_MS);
+  firstRetention.unref();
+  const retention = setInterval(retain, 86_400_000);
+  retention.unref();
   let shuttingDown = false;
   const { app, closeStreams } = createApp({
     kb,
@@ -91,14 +101,18 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   log(`小安已启动：在浏览器打开 http://localhost:${port}/ （对话接口 POST /api/chat，健康检查 /healthz）`);
   if (wecom) {
     log(`微信客服通道已开启：回调地址 /wecom/callback（${config.wecom!.apiBase}）`);
-    // Catch up on what arrived while 小安 was down (from the saved cursor).
-    void wecom.pull();
+    // Catch up on what arrived while 小安 was down (from the saved cursor), then pull on a timer
+    // too, so a lost callback or a crashed pull is caught up without waiting for another callback.
+    wecom.start();
   }
 
   const close = async () => {
     if (shuttingDown) return;
     shuttingDown = true;
     clearInterval(retry);
+    wecom?.stop();
+    clearTimeout(firstRetention);
+    clearInterval(retention);
     // Stop accepting, end event streams, let turns in flight finish, then close the database.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     closeStreams();

@@ -19,6 +19,7 @@ export interface RetentionReport {
   handoffs: number;
   outbox: number;
   callbackEvents: number;
+  wecomSeen: number;
   conversations: number;
   citizenSessions: number;
   casesCleared: number;
@@ -48,6 +49,10 @@ export async function applyRetention(db: Queryable, retentionDays: number, now =
     handoffs: await deleteInBatches(db, 'handoffs', `status IN ('released', 'closed') AND updated_at < $1`, [cutoff]),
     outbox: await deleteInBatches(db, 'outbox', `status = 'done' AND updated_at < $1`, [cutoff]),
     callbackEvents: await deleteInBatches(db, 'callback_events', 'received_at < $1', [cutoff], 'event_id'),
+    // WeCom redelivers within days, never months: old msgids and given-up attempts can go.
+    wecomSeen:
+      (await deleteInBatches(db, 'wecom_seen', 'at < $1', [cutoff], 'msgid')) +
+      (await deleteInBatches(db, 'wecom_attempts', 'gave_up_at < $1', [cutoff], 'msgid')),
     // A conversation idle that long, with no message or hand-over left, is its state only (an old topic, an old draft).
     conversations: await deleteInBatches(
       db,

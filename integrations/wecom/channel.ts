@@ -1,16 +1,28 @@
 /**
  * The 微信客服 channel: WeCom's callbacks only announce messages; this channel pulls them
- * (one pull loop per account, across processes, by a lease in the store), persists the
- * cursor after each batch, handles each msgid once, translates citizen messages into the
- * engine's neutral messages, and sends the replies within WeCom's rules (2048-byte texts,
- * menus as msgmenu, a 5-message budget and 48-hour window per citizen, "继续" for the rest).
+ * (one pull loop per account, across processes, by a short lease in the store renewed while
+ * pulling), translates citizen messages into the engine's neutral messages, and sends the
+ * replies within WeCom's rules (2048-byte texts, menus as msgmenu, a 5-message budget and
+ * 48-hour window per citizen, "继续" for the rest).
+ *
+ * Delivery is at least once inside, exactly once to the citizen: a callback is refused when its
+ * timestamp is stale or it was seen before; a msgid is recorded as handled in the write that saves
+ * its turn (the engine's messageId), its replies go out with msgids derived from it (a resend is
+ * the same message to WeCom) and are then marked delivered; the cursor moves past a batch only
+ * when every message in it is done. A message whose handling throws is tried again at later
+ * pulls and, after a few tries, answered with an apology. A timer pull catches lost callbacks.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import os from 'node:os';
 import express, { Router, type Request, type Response } from 'express';
-import type { DialogEngine } from '../../bot/engine.ts';
+import { MAX_MESSAGE_CHARS, type DialogEngine } from '../../bot/engine.ts';
 import type { Inbound, Reply } from '../../bot/messages.ts';
 import type { Database } from '../../bot/store/database.ts';
+import { handledMessage, markDelivered } from '../../bot/store/conversations.ts';
+import { storable, wellFormed } from '../../bot/storable-text.ts';
 import { splitText, utf8Bytes } from '../../bot/text-split.ts';
+import { text } from '../../handlers/texts.ts';
 import { WecomApiError, type WecomClient } from './client.ts';
 import type { WecomCrypto } from './crypto.ts';
 import { readEnvelope, readEvent } from './envelope.ts';
@@ -18,10 +30,57 @@ import { readEnvelope, readEvent } from './envelope.ts';
 export const CHANNEL = 'wecom';
 const BUDGET = 5;
 const WINDOW_MS = 48 * 3_600_000;
-const LEASE_MS = 60_000;
 const MAX_TEXT_BYTES = 2048;
 const MORE = '继续';
 const MORE_HINT = "（内容较长，回复“继续”查看更多）";
+/** A callback's timestamp may be this far from our clock, either way. */
+export const CALLBACK_SKEW_MS = 5 * 60_000;
+const DEFAULTS = { pollMs: 30_000, idlePollMs: 5 * 60_000, activeMs: WINDOW_MS, leaseMs: 10_000, maxAttempts: 3, retryDelayMs: 10_000 };
+
+/**
+ * This host as process ids see it: the host name and the pid namespace (containers on one
+ * host have their own pids). A lease held by a pid of the same host that is gone is free.
+ */
+export const LEASE_HOST = (() => {
+  let ns = '';
+  try {
+    ns = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // not Linux: the host name alone
+  }
+  return `${os.hostname()}|${ns}`;
+})();
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true; // unknown: assume alive, wait for the lease to run out
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The msgid of a message sent in answer to an inbound msgid (the i-th, or a named one): the
+ * same every time, so a resend after a crash is one message to WeCom. 32 hex characters
+ * (WeCom allows at most 32 bytes of [0-9a-zA-Z_-]).
+ */
+export function replyMsgId(inboundMsgid: string, i: number | string): string {
+  return createHash('sha256').update(`${inboundMsgid}\u0000${i}`).digest('hex').slice(0, 32);
+}
+
+/** The key a pulled message is known by: its msgid when it is a sane one, else a hash. */
+function messageKey(m: Record<string, unknown>): string {
+  const id = typeof m.msgid === 'string' ? m.msgid : '';
+  if (id && id.length <= 100 && wellFormed(id)) return id;
+  return `h:${createHash('sha256').update(id || JSON.stringify(m)).digest('hex').slice(0, 40)}`;
+}
+
+/** Citizen text the engine accepts: control characters and broken Unicode dropped, at most MAX_MESSAGE_CHARS. */
+const clean = (s: string) => storable(storable(s).slice(0, MAX_MESSAGE_CHARS));
+
+const errorText = (e: unknown) => storable(e instanceof Error ? e.message : String(e)).slice(0, 500);
 
 type WecomMessage =
   | { msgtype: 'text'; text: { content: string } }
@@ -72,14 +131,42 @@ export interface WecomChannelOptions {
   /** Staff who get a hand-over summary as an internal app message. */
   staffAlert?: { agentId: number; touser: string };
   now?: () => Date;
+  /** The timer pull: this often while the account is active (default 30 s). */
+  pollMs?: number;
+  /** … and at least this often when it is not, for a callback lost while nobody talked (default 5 min). */
+  idlePollMs?: number;
+  /** Active: a citizen wrote within this long (default 48 h, the window in which replies can be sent). */
+  activeMs?: number;
+  /** The pull lease (default 10 s), renewed every third of it while pulling. */
+  leaseMs?: number;
+  /** Tries of a message whose handling throws before it is answered with an apology (default 3). */
+  maxAttempts?: number;
+  /** At least this long between two tries of such a message (default 10 s). */
+  retryDelayMs?: number;
 }
 
 export class WecomChannel {
   private readonly me = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly c: typeof DEFAULTS;
   private running: Promise<void> | null = null;
   private again = false;
+  private nextToken: string | undefined;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private lastPullAt = 0;
+  /** The last pull left something to do (a message to try again, or it failed). */
+  private unfinished = false;
 
-  constructor(private readonly o: WecomChannelOptions) {}
+  constructor(private readonly o: WecomChannelOptions) {
+    this.c = {
+      pollMs: o.pollMs ?? DEFAULTS.pollMs,
+      idlePollMs: o.idlePollMs ?? DEFAULTS.idlePollMs,
+      activeMs: o.activeMs ?? DEFAULTS.activeMs,
+      leaseMs: o.leaseMs ?? DEFAULTS.leaseMs,
+      maxAttempts: o.maxAttempts ?? DEFAULTS.maxAttempts,
+      retryDelayMs: o.retryDelayMs ?? DEFAULTS.retryDelayMs,
+    };
+  }
 
   private now(): Date {
     return (this.o.now ?? (() => new Date()))();
@@ -88,29 +175,37 @@ export class WecomChannel {
   routes(): Router {
     const router = Router();
     const { crypto } = this.o;
+    const param = (req: Request, k: string) => {
+      const v = (req.query as Record<string, unknown>)[k];
+      return typeof v === 'string' && v ? v : undefined;
+    };
     // URL verification: answer the decrypted echostr alone.
-    router.get('/wecom/callback', (req: Request, res: Response) => {
-      const q = req.query as Record<string, string | undefined>;
-      if (!q.msg_signature || !q.timestamp || !q.nonce || !q.echostr) return void res.status(400).send('missing parameters');
-      if (!crypto.verify(q.msg_signature, q.timestamp, q.nonce, q.echostr)) return void res.status(401).send('bad signature');
+    router.get('/wecom/callback', async (req: Request, res: Response) => {
+      const [sig, ts, nonce, echostr] = ['msg_signature', 'timestamp', 'nonce', 'echostr'].map((k) => param(req, k));
+      if (!sig || !ts || !nonce || !echostr) return void res.status(400).send('missing parameters');
+      if (!crypto.verify(sig, ts, nonce, echostr)) return void res.status(401).send('bad signature');
+      let echo: string;
       try {
-        res.type('text/plain').send(crypto.decrypt(q.echostr));
+        echo = crypto.decrypt(echostr);
       } catch {
-        res.status(400).send('cannot decrypt');
+        return void res.status(400).send('cannot decrypt');
       }
+      const refused = await this.admit(sig, ts, nonce).catch(() => 'unavailable');
+      if (refused) return void res.status(refused === 'unavailable' ? 503 : 403).send(refused);
+      res.type('text/plain').send(echo);
     });
-    router.post('/wecom/callback', express.text({ type: () => true, limit: '64kb' }), (req: Request, res: Response) => {
-      const q = req.query as Record<string, string | undefined>;
+    router.post('/wecom/callback', express.text({ type: () => true, limit: '64kb' }), async (req: Request, res: Response) => {
+      const [sig, ts, nonce] = ['msg_signature', 'timestamp', 'nonce'].map((k) => param(req, k));
       let event;
       try {
         const { encrypt } = readEnvelope(String(req.body ?? ''));
-        if (!q.msg_signature || !q.timestamp || !q.nonce || !crypto.verify(q.msg_signature, q.timestamp, q.nonce, encrypt)) {
-          return void res.status(401).send('bad signature');
-        }
+        if (!sig || !ts || !nonce || !crypto.verify(sig, ts, nonce, encrypt)) return void res.status(401).send('bad signature');
         event = readEvent(crypto.decrypt(encrypt));
       } catch {
         return void res.status(400).send('malformed callback');
       }
+      const refused = await this.admit(sig, ts, nonce).catch(() => 'unavailable');
+      if (refused) return void res.status(refused === 'unavailable' ? 503 : 403).send(refused);
       // Acknowledge at once (WeCom retries after 5 s); pull in the background.
       res.send('success');
       if (event.event === 'kf_msg_or_event' && event.openKfId === this.o.openKfId) void this.pull(event.token);
@@ -118,20 +213,83 @@ export class WecomChannel {
     return router;
   }
 
+  /**
+   * A signed callback is taken once and only while fresh: null, or why it is refused. Its
+   * (nonce, signature) is remembered until its timestamp is stale even to a clock 5 minutes
+   * behind ours; older rows are purged in the same statement.
+   */
+  private async admit(signature: string, timestamp: string, nonce: string): Promise<string | null> {
+    const now = this.now().getTime();
+    const at = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) * 1000 : NaN;
+    if (!Number.isFinite(at) || Math.abs(now - at) > CALLBACK_SKEW_MS) return 'stale timestamp';
+    const { rows } = await this.o.db.query(
+      `WITH purged AS (DELETE FROM wecom_callback_nonces WHERE expires_at < $4)
+       INSERT INTO wecom_callback_nonces (nonce, signature, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING nonce`,
+      [nonce, signature, new Date(at + 2 * CALLBACK_SKEW_MS).toISOString(), new Date(now).toISOString()],
+    );
+    return rows.length ? null : 'replayed callback';
+  }
+
+  /** Starts the timer pull, and catches up at once on what arrived while 小安 was down. */
+  start(): void {
+    if (this.timer) return;
+    this.stopped = false;
+    this.timer = setInterval(() => void this.tick(), this.c.pollMs);
+    this.timer.unref();
+    void this.pull();
+  }
+
+  /** Stops the timer pull (shutdown); a pull in progress finishes (see idle()). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * One tick of the timer: pulls when a citizen wrote recently (open sessions), when the last
+   * pull left a message to try again, or when nothing was pulled for idlePollMs.
+   */
+  async tick(): Promise<void> {
+    if (this.stopped || this.running) return;
+    try {
+      if (!(await this.due())) return;
+    } catch (e) {
+      console.error('wecom poll:', errorText(e));
+      return;
+    }
+    if (!this.stopped) await this.pull();
+  }
+
+  private async due(): Promise<boolean> {
+    const now = this.now().getTime();
+    if (this.unfinished || now - this.lastPullAt >= this.c.idlePollMs) return true;
+    const { rows } = await this.o.db.query<{ active: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM wecom_budget WHERE open_kfid = $1 AND last_citizen_at > $2) AS active',
+      [this.o.openKfId, new Date(now - this.c.activeMs).toISOString()],
+    );
+    return Boolean(rows[0]?.active);
+  }
+
   /** Pulls until nothing is left; a call while a pull runs makes it pull once more. */
   pull(syncToken?: string): Promise<void> {
     if (this.running) {
       this.again = true;
+      this.nextToken = syncToken ?? this.nextToken;
       return this.running;
     }
     this.running = (async () => {
+      let token = syncToken;
       try {
         do {
           this.again = false;
-          await this.pullOnce(syncToken);
+          await this.pullOnce(token);
+          token = this.nextToken;
+          this.nextToken = undefined;
         } while (this.again);
       } catch (e) {
-        console.error('wecom pull:', (e as Error).message);
+        this.unfinished = true;
+        console.error('wecom pull:', errorText(e));
       } finally {
         this.running = null;
       }
@@ -146,63 +304,204 @@ export class WecomChannel {
 
   private async pullOnce(syncToken?: string): Promise<void> {
     const { db, client, openKfId } = this.o;
+    this.lastPullAt = this.now().getTime();
     await db.query('INSERT INTO wecom_cursors (open_kfid) VALUES ($1) ON CONFLICT DO NOTHING', [openKfId]);
-    for (;;) {
-      // The lease: only one process pulls an account at a time.
-      const { rows } = await db.query<{ cursor: string | null }>(
-        `UPDATE wecom_cursors SET lease_until = $2, holder = $3, updated_at = now()
-         WHERE open_kfid = $1 AND (lease_until < $4 OR holder = $3) RETURNING cursor`,
-        [openKfId, new Date(this.now().getTime() + LEASE_MS).toISOString(), this.me, this.now().toISOString()],
-      );
-      if (!rows[0]) return; // another process is pulling; it will see these messages
-      const batch = await client.syncMsg({ open_kfid: openKfId, cursor: rows[0].cursor ?? undefined, token: syncToken });
-      const spoke = new Set<string>();
-      for (const m of batch.msg_list ?? []) await this.handleMessage(m, spoke);
-      // The cursor is saved after the batch is handled: a restart resumes, nothing is replayed twice.
-      await db.query('UPDATE wecom_cursors SET cursor = $2, updated_at = now() WHERE open_kfid = $1', [openKfId, batch.next_cursor ?? rows[0].cursor]);
-      if (!batch.has_more) break;
+    const lease = await this.acquire();
+    if (!lease) return; // another live process is pulling; it (or the timer) will see these messages
+    let lost = false;
+    let beating = false;
+    const beat = setInterval(() => {
+      if (beating) return;
+      beating = true;
+      this.renew()
+        .then((held) => void (lost ||= !held))
+        .catch(() => {})
+        .finally(() => (beating = false));
+    }, Math.max(10, Math.floor(this.c.leaseMs / 3)));
+    beat.unref();
+    let cursor = lease.cursor;
+    // The cursor is saved only past batches whose every message is done: a restart resumes there,
+    // and what was handled already is skipped (or only sent again, idempotently).
+    let behind = false;
+    let clean = false;
+    try {
+      for (;;) {
+        const batch = await client.syncMsg({ open_kfid: openKfId, cursor: cursor ?? undefined, token: syncToken });
+        const spoke = new Set<string>();
+        for (const m of batch.msg_list ?? []) {
+          if (lost) return; // the lease went to another process: it resumes from the saved cursor
+          if (!(await this.handleMessage(m, spoke))) behind = true;
+        }
+        cursor = batch.next_cursor ?? cursor;
+        if (!behind) {
+          const saved = await db.query(
+            `UPDATE wecom_cursors SET cursor = $2, lease_until = now() + $4 * interval '1 millisecond', updated_at = now()
+             WHERE open_kfid = $1 AND holder = $3 RETURNING open_kfid`,
+            [openKfId, cursor, this.me, this.c.leaseMs],
+          );
+          if (!saved.rows.length) return;
+        }
+        if (lost || !batch.has_more) break;
+      }
+      clean = !behind && !lost;
+    } finally {
+      clearInterval(beat);
+      this.unfinished = !clean;
+      await db.query(`UPDATE wecom_cursors SET lease_until = 'epoch' WHERE open_kfid = $1 AND holder = $2`, [openKfId, this.me]).catch(() => {});
     }
-    await db.query(`UPDATE wecom_cursors SET lease_until = 'epoch' WHERE open_kfid = $1 AND holder = $2`, [openKfId, this.me]);
   }
 
-  /** @param spoke citizens who already wrote in this batch (their budget was reset once). */
-  private async handleMessage(m: Record<string, unknown>, spoke: Set<string>): Promise<void> {
-    const { db, engine } = this.o;
-    const msgid = String(m.msgid ?? '');
-    const fresh = await db.query('INSERT INTO wecom_seen (msgid) VALUES ($1) ON CONFLICT DO NOTHING RETURNING msgid', [msgid]);
-    if (!fresh.rows.length) return;
+  /**
+   * Takes the lease when it is free, ran out, is ours, or belongs to a process of this host
+   * that is gone. Times are the database's, one clock for every process.
+   */
+  private async acquire(): Promise<{ cursor: string | null } | null> {
+    const { db, openKfId } = this.o;
+    const take = (condition: string, extra: unknown[] = []) =>
+      db.query<{ cursor: string | null }>(
+        `UPDATE wecom_cursors SET lease_until = now() + $2 * interval '1 millisecond', holder = $3, holder_host = $4, holder_pid = $5, updated_at = now()
+         WHERE open_kfid = $1 AND (${condition}) RETURNING cursor`,
+        [openKfId, this.c.leaseMs, this.me, LEASE_HOST, process.pid, ...extra],
+      );
+    const { rows } = await take('lease_until < now() OR holder = $3 OR holder IS NULL');
+    if (rows[0]) return rows[0];
+    const held = (
+      await db.query<{ holder: string; holder_host: string | null; holder_pid: number | null }>(
+        'SELECT holder, holder_host, holder_pid FROM wecom_cursors WHERE open_kfid = $1',
+        [openKfId],
+      )
+    ).rows[0];
+    if (!held || held.holder_host !== LEASE_HOST || held.holder_pid === null || held.holder_pid === process.pid || processAlive(Number(held.holder_pid))) return null;
+    // Its process is dead: take over now, if nobody else did meanwhile.
+    const taken = await take('holder = $6', [held.holder]);
+    return taken.rows[0] ?? null;
+  }
 
+  /** Renews our lease; false when it is no longer ours. */
+  private async renew(): Promise<boolean> {
+    const { rows } = await this.o.db.query(
+      `UPDATE wecom_cursors SET lease_until = now() + $3 * interval '1 millisecond' WHERE open_kfid = $1 AND holder = $2 RETURNING open_kfid`,
+      [this.o.openKfId, this.me, this.c.leaseMs],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * One pulled message. True when it is done with (answered, or recorded as failed); false
+   * when it is to be tried again at a later pull (the cursor stays before its batch).
+   * @param spoke citizens who already wrote in this batch (their budget was reset once).
+   */
+  private async handleMessage(m: Record<string, unknown>, spoke: Set<string>): Promise<boolean> {
+    // Only origin 3 is the citizen; 4 system and 5 a human servicer are not chat input.
+    if (m.msgtype !== 'event' && Number(m.origin) !== 3) return true;
+    const { db } = this.o;
+    const msgid = messageKey(m);
+    const { rows } = await db.query<{ seen: boolean; attempts: number | null; last_at: Date | string | null }>(
+      `SELECT EXISTS (SELECT 1 FROM wecom_seen WHERE msgid = $1) AS seen, a.attempts, a.last_at
+       FROM (SELECT 1) AS one LEFT JOIN wecom_attempts a ON a.msgid = $1`,
+      [msgid],
+    );
+    const r = rows[0]!;
+    if (r.seen) return true;
+    const attempts = Number(r.attempts ?? 0);
+    if (attempts >= this.c.maxAttempts) return this.giveUp(m, msgid, spoke);
+    if (attempts && r.last_at && this.now().getTime() - new Date(r.last_at).getTime() < this.c.retryDelayMs) return false;
+    try {
+      await this.process(m, msgid, spoke);
+      return true;
+    } catch (e) {
+      const { rows: n } = await db.query<{ attempts: number }>(
+        `INSERT INTO wecom_attempts (msgid, attempts, last_error, last_at) VALUES ($1, 1, $2, $3)
+         ON CONFLICT (msgid) DO UPDATE SET attempts = wecom_attempts.attempts + 1, last_error = EXCLUDED.last_error, last_at = EXCLUDED.last_at
+         RETURNING attempts`,
+        [msgid, errorText(e), this.now().toISOString()],
+      );
+      const tries = Number(n[0]?.attempts ?? 1);
+      console.error(`wecom message ${msgid}: try ${tries} of ${this.c.maxAttempts} failed: ${errorText(e)}`);
+      return tries >= this.c.maxAttempts ? this.giveUp(m, msgid, spoke) : false;
+    }
+  }
+
+  /**
+   * A message that kept failing: the citizen gets a short apology (sent with a derived msgid,
+   * so once), and it is recorded as given up. False when even that could not be done.
+   */
+  private async giveUp(m: Record<string, unknown>, msgid: string, spoke: Set<string>): Promise<boolean> {
+    try {
+      const user = storable(String(m.external_userid ?? ''));
+      if (m.msgtype !== 'event' && user) {
+        await this.citizenSpoke(user, !spoke.has(user));
+        spoke.add(user);
+        await this.deliver(user, [{ msgtype: 'text', text: { content: text('message_failed') } }], `${msgid}:failed`);
+      }
+      await this.o.db.query(
+        `WITH s AS (INSERT INTO wecom_seen (msgid) VALUES ($1) ON CONFLICT DO NOTHING)
+         UPDATE wecom_attempts SET gave_up_at = $2 WHERE msgid = $1`,
+        [msgid, this.now().toISOString()],
+      );
+      console.error(`wecom message ${msgid}: given up after ${this.c.maxAttempts} tries`);
+      return true;
+    } catch (e) {
+      console.error(`wecom message ${msgid}: cannot record the failure: ${errorText(e)}`);
+      return false;
+    }
+  }
+
+  /** Handles one message; throws when it could not (it is then tried again). */
+  private async process(m: Record<string, unknown>, msgid: string, spoke: Set<string>): Promise<void> {
+    const { db, engine } = this.o;
     if (m.msgtype === 'event') {
-      const e = m.event as Record<string, string | number | undefined>;
-      const user = String(e.external_userid ?? '');
+      const e = (m.event ?? {}) as Record<string, string | number | undefined>;
+      const user = storable(String(e.external_userid ?? ''));
       if (e.event_type === 'enter_session' && e.welcome_code) {
-        const r = await engine.handle({ channel: CHANNEL, userId: user, kind: 'event', event: 'enter_session' });
-        const [first] = toWecomMessages(r.replies);
-        if (first) await this.send(() => this.o.client.sendMsgOnEvent({ code: e.welcome_code, ...first }), user);
-      } else if (e.event_type === 'session_status_change') {
+        // The welcome is a turn like any other: recorded as handled with its replies, then sent once.
+        const code = e.welcome_code;
+        const before = await handledMessage(db, CHANNEL, msgid);
+        if (before?.delivered) return;
+        const replies = before ? before.replies : (await engine.handle({ channel: CHANNEL, userId: user, kind: 'event', event: 'enter_session', messageId: msgid })).replies;
+        const [first] = toWecomMessages(replies);
+        if (first) await this.send(() => this.o.client.sendMsgOnEvent({ code, msgid: replyMsgId(msgid, 0), ...first }), user);
+        await markDelivered(db, CHANNEL, msgid);
+        return;
+      }
+      if (e.event_type === 'session_status_change') {
         // 1 taken by a servicer, 2 transferred, 3 ended, 4 re-entered.
         const change = Number(e.change_type);
         if (change === 1 || change === 2) await engine.setHandedOver(CHANNEL, user, true);
         if (change === 3 || change === 4) await engine.setHandedOver(CHANNEL, user, false);
       } else if (e.event_type === 'msg_send_fail') {
-        await this.recordFailure(user, String(e.fail_msgid ?? ''), `msg_send_fail ${String(e.fail_type ?? '')}`);
+        // Recorded in the write that marks the event seen: once.
+        await this.recordFailure(user, storable(String(e.fail_msgid ?? '')), `msg_send_fail ${storable(String(e.fail_type ?? ''))}`, msgid);
+        return;
       }
+      await db.query('INSERT INTO wecom_seen (msgid) VALUES ($1) ON CONFLICT DO NOTHING', [msgid]);
       return;
     }
-    // Only origin 3 is the citizen; 4 system and 5 a human servicer are not chat input.
-    if (Number(m.origin) !== 3) return;
-    const user = String(m.external_userid ?? '');
+
+    const user = storable(String(m.external_userid ?? ''));
+    const before = await handledMessage(db, CHANNEL, msgid);
+    if (before?.delivered) return;
     await this.citizenSpoke(user, !spoke.has(user));
     spoke.add(user);
-    const inbound = this.toInbound(user, m);
-    if (inbound.kind === 'text' && inbound.text?.trim() === MORE && (await this.sendPending(user))) return;
+    if (before) {
+      // Handled, but the process stopped before it had sent everything: the stored replies again.
+      await this.deliver(user, toWecomMessages(before.replies), msgid);
+      await markDelivered(db, CHANNEL, msgid);
+      return;
+    }
+    const inbound = this.toInbound(user, m, msgid);
+    if (inbound.kind === 'text' && inbound.text?.trim() === MORE && (await this.sendPending(user, msgid))) return;
     const r = await engine.handle(inbound, 4000);
-    await this.deliver(user, toWecomMessages(r.replies));
+    if (r.duplicate?.delivered) return;
+    await this.deliver(user, toWecomMessages(r.replies), msgid);
     for (const e of r.effects) {
       if (e.type !== 'handoff_requested' || !e.queued) continue;
       // To the queue (2), or straight to a named servicer (3).
       const servicer = this.o.servicerUserId;
-      await this.o.client.transServiceState({ open_kfid: this.o.openKfId, external_userid: user, service_state: servicer ? 3 : 2, ...(servicer ? { servicer_userid: servicer } : {}) });
+      await this.send(
+        () => this.o.client.transServiceState({ open_kfid: this.o.openKfId, external_userid: user, service_state: servicer ? 3 : 2, ...(servicer ? { servicer_userid: servicer } : {}) }),
+        user,
+      );
       if (this.o.staffAlert) {
         const summary = [`小安转人工：${e.summary.item ? e.summary.item.name : '未确定事项'}`, ...e.summary.lastQuestions.map((q) => `· ${q}`)].join('\n');
         await this.o.client.sendAppMessage({ touser: this.o.staffAlert.touser, agentid: this.o.staffAlert.agentId, msgtype: 'text', text: { content: summary } }).catch((err: Error) =>
@@ -210,6 +509,7 @@ export class WecomChannel {
         );
       }
     }
+    await markDelivered(db, CHANNEL, msgid);
   }
 
   /**
@@ -227,16 +527,25 @@ export class WecomChannel {
     return 1;
   }
 
-  private toInbound(user: string, m: Record<string, unknown>): Inbound {
-    const base = { channel: CHANNEL, userId: user };
+  /** What the citizen sent, as the engine takes it (unstorable characters dropped, never refused for them). */
+  private toInbound(user: string, m: Record<string, unknown>, messageId: string): Inbound {
+    const base = { channel: CHANNEL, userId: user, messageId };
+    // A message left with nothing to read is answered like opening the chat (the welcome menu).
+    const nothing: Inbound = { ...base, kind: 'event', event: 'empty_message' };
     if (m.msgtype === 'text') {
-      const t = m.text as { content?: string; menu_id?: string };
-      if (t.menu_id && !t.menu_id.startsWith('label:')) return { ...base, kind: 'menu', menuId: t.menu_id };
-      return { ...base, kind: 'text', text: String(t.content ?? '').slice(0, 2000) || ' ' };
+      const t = (m.text ?? {}) as { content?: unknown; menu_id?: unknown };
+      const menuId = typeof t.menu_id === 'string' ? storable(t.menu_id) : '';
+      if (menuId && !menuId.startsWith('label:') && menuId.length <= 200) return { ...base, kind: 'menu', menuId };
+      const content = clean(String(t.content ?? ''));
+      return content.trim() ? { ...base, kind: 'text', text: content } : nothing;
     }
     if (m.msgtype === 'location') {
-      const l = m.location as { latitude?: number; longitude?: number; name?: string };
-      return { ...base, kind: 'location', location: { lat: Number(l.latitude), lng: Number(l.longitude), label: l.name } };
+      const l = (m.location ?? {}) as { latitude?: unknown; longitude?: unknown; name?: unknown };
+      const lat = Number(l.latitude);
+      const lng = Number(l.longitude);
+      if (!Number.isFinite(lat) || !Number.isFinite(lng)) return nothing;
+      const label = typeof l.name === 'string' ? clean(l.name).slice(0, 200) : undefined;
+      return { ...base, kind: 'location', location: { lat, lng, label } };
     }
     if (m.msgtype === 'image') return { ...base, kind: 'image' };
     if (m.msgtype === 'voice') return { ...base, kind: 'voice' };
@@ -260,8 +569,10 @@ export class WecomChannel {
   /**
    * Sends within the budget. When the answer needs more messages than are left, the last
    * one left says how to get the rest, which waits for "继续".
+   * @param key the inbound msgid answered: the sent msgids derive from it (a resend is no new message)
+   * @param seen marks the inbound msgid done in the write that records the budget ("继续")
    */
-  private async deliver(user: string, messages: WecomMessage[]): Promise<void> {
+  private async deliver(user: string, messages: WecomMessage[], key?: string, seen?: string): Promise<void> {
     const { rows } = await this.o.db.query<{ sent: number; last_citizen_at: Date | string }>(
       'SELECT sent, last_citizen_at FROM wecom_budget WHERE open_kfid = $1 AND external_userid = $2',
       [this.o.openKfId, user],
@@ -271,34 +582,37 @@ export class WecomChannel {
     const left = open ? BUDGET - b.sent : 0;
     let now = messages;
     let later: WecomMessage[] = [];
+    const ids = messages.map((_, i) => (key ? replyMsgId(key, i) : randomBytes(12).toString('hex')));
     if (messages.length > left) {
       now = messages.slice(0, Math.max(0, left - 1));
       later = messages.slice(now.length);
-      if (left > 0) now.push({ msgtype: 'text', text: { content: MORE_HINT } });
+      if (left > 0) {
+        now.push({ msgtype: 'text', text: { content: MORE_HINT } });
+        ids[now.length - 1] = key ? replyMsgId(key, 'more') : randomBytes(12).toString('hex');
+      }
     }
     let sent = 0;
-    for (const m of now) {
-      const msgid = randomBytes(12).toString('hex');
+    for (const [i, m] of now.entries()) {
+      const msgid = ids[i]!;
       if (await this.send(() => this.o.client.sendMsg({ touser: user, open_kfid: this.o.openKfId, msgid, ...m }), user)) sent++;
       else break;
     }
-    await this.o.db.query('UPDATE wecom_budget SET sent = sent + $3, pending = $4 WHERE open_kfid = $1 AND external_userid = $2', [
-      this.o.openKfId,
-      user,
-      sent,
-      JSON.stringify(later),
-    ]);
+    await this.o.db.query(
+      `WITH s AS (INSERT INTO wecom_seen (msgid) SELECT $5::text WHERE $5::text IS NOT NULL ON CONFLICT DO NOTHING)
+       UPDATE wecom_budget SET sent = sent + $3, pending = $4 WHERE open_kfid = $1 AND external_userid = $2`,
+      [this.o.openKfId, user, sent, JSON.stringify(later), seen ?? null],
+    );
   }
 
   /** "继续": sends what the budget held back. False when nothing was waiting. */
-  private async sendPending(user: string): Promise<boolean> {
+  private async sendPending(user: string, msgid: string): Promise<boolean> {
     const { rows } = await this.o.db.query<{ pending: WecomMessage[] }>('SELECT pending FROM wecom_budget WHERE open_kfid = $1 AND external_userid = $2', [
       this.o.openKfId,
       user,
     ]);
     const pending = rows[0]?.pending ?? [];
     if (!pending.length) return false;
-    await this.deliver(user, pending);
+    await this.deliver(user, pending, msgid, msgid);
     return true;
   }
 
@@ -319,7 +633,12 @@ export class WecomChannel {
     }
   }
 
-  private async recordFailure(user: string, msgid: string, reason: string): Promise<void> {
-    await this.o.db.query('INSERT INTO wecom_send_failures (external_userid, msgid, reason) VALUES ($1, $2, $3)', [user, msgid, reason]);
+  /** @param seen an event msgid marked done in the same write */
+  private async recordFailure(user: string, msgid: string, reason: string, seen?: string): Promise<void> {
+    await this.o.db.query(
+      `WITH s AS (INSERT INTO wecom_seen (msgid) SELECT $4::text WHERE $4::text IS NOT NULL ON CONFLICT DO NOTHING)
+       INSERT INTO wecom_send_failures (external_userid, msgid, reason) VALUES ($1, $2, $3)`,
+      [user, msgid, reason, seen ?? null],
+    );
   }
 }

@@ -57,6 +57,7 @@ export class WecomSimulator {
   private readonly crypto: WecomCrypto;
   private server: Server | null = null;
   gettokenCalls = 0;
+  syncMsgCalls = 0;
   baseUrl = '';
 
   constructor(private readonly o: SimulatorOptions) {
@@ -115,6 +116,7 @@ export class WecomSimulator {
     });
 
     app.post('/cgi-bin/kf/sync_msg', (req, res) => {
+      this.syncMsgCalls++;
       if (!guard(req, res)) return;
       const b = req.body as { cursor?: string; limit?: number; open_kfid?: string };
       if (b.open_kfid !== this.o.openKfId) return fail(res, 95000, 'invalid open_kfid');
@@ -218,23 +220,32 @@ export class WecomSimulator {
     this.push({ origin: 4, msgtype: 'event', event: { event_type: 'session_status_change', open_kfid: this.o.openKfId, external_userid: userId, change_type: state === 3 ? 1 : 3, new_servicer_userid: c.servicer } });
   }
 
-  /** Announces new messages to 小安: an encrypted kf_msg_or_event callback, signed. */
-  async announce(times = 1): Promise<number[]> {
+  /**
+   * The callback WeCom makes to announce new messages: a kf_msg_or_event, encrypted and signed
+   * with the timestamp given (default now) and a fresh nonce. WeCom sends it again, the same,
+   * when it gets no "success" within 5 s.
+   */
+  callbackRequest(timestamp = String(Math.floor(this.now() / 1000))): { url: string; init: RequestInit } {
     if (!this.o.callbackUrl) throw new Error('no callbackUrl configured');
-    const xml = `<xml><ToUserName><![CDATA[${this.o.corpId}]]></ToUserName><CreateTime>${Math.floor(this.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[sync-${randomBytes(4).toString('hex')}]]></Token><OpenKfId><![CDATA[${this.o.openKfId}]]></OpenKfId></xml>`;
+    const xml = `<xml><ToUserName><![CDATA[${this.o.corpId}]]></ToUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[sync-${randomBytes(4).toString('hex')}]]></Token><OpenKfId><![CDATA[${this.o.openKfId}]]></OpenKfId></xml>`;
     const encrypt = this.crypto.encrypt(xml);
-    const timestamp = String(Math.floor(this.now() / 1000));
     const nonce = randomBytes(4).toString('hex');
     const signature = this.crypto.signature(timestamp, nonce, encrypt);
-    const statuses: number[] = [];
-    for (let i = 0; i < times; i++) {
-      const res = await fetch(`${this.o.callbackUrl}?msg_signature=${signature}&timestamp=${timestamp}&nonce=${nonce}`, {
+    return {
+      url: `${this.o.callbackUrl}?msg_signature=${signature}&timestamp=${timestamp}&nonce=${nonce}`,
+      init: {
         method: 'POST',
         headers: { 'content-type': 'text/xml' },
         body: `<xml><ToUserName><![CDATA[${this.o.corpId}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>`,
-      });
-      statuses.push(res.status);
-    }
+      },
+    };
+  }
+
+  /** Announces new messages to 小安; times > 1 repeats the same request (WeCom's retries). Returns the statuses. */
+  async announce(times = 1): Promise<number[]> {
+    const { url, init } = this.callbackRequest();
+    const statuses: number[] = [];
+    for (let i = 0; i < times; i++) statuses.push((await fetch(url, init)).status);
     return statuses;
   }
 }
