@@ -1,14 +1,24 @@
 /**
  * What 小安 remembers about one conversation between turns. Plain data, persisted as JSON,
- * changed only by the turn pipeline.
+ * changed only by the turn pipeline. It holds the topic only: what the citizen is owed (a
+ * notice that found no open chat, a survey) lives in tables and survives a reset or expiry.
  */
 import type { Aspect } from '../knowledge-base/lexicon.ts';
-import type { MenuItem, Reply } from './messages.ts';
+import type { MenuItem } from './messages.ts';
 import type { CaseType } from '../integrations/case-platform/types.ts';
 
-export type CaseStep = 'type' | 'description' | 'place' | 'mobile' | 'name' | 'consent' | 'confirm';
+/** `resubmit`: the draft looks like a case the citizen submitted minutes ago; is it a new matter? */
+export type CaseStep = 'type' | 'description' | 'place' | 'mobile' | 'name' | 'consent' | 'confirm' | 'resubmit';
 
 export interface CaseDraft {
+  /**
+   * The case's own identity (a random UUID), made when the summary is first shown: its
+   * idempotency key, so a repeated 确认 of the same draft is the same case, and a new draft
+   * is always a new one, whatever happened to the conversation in between.
+   */
+  id?: string;
+  /** The earlier, similar submission (case number or provisional reference) asked about. */
+  similarTo?: string;
   type?: CaseType;
   description?: string;
   place?: string;
@@ -37,17 +47,14 @@ export interface ConversationState {
   /** Last place the citizen shared, for the nearest office. */
   location?: { lat: number; lng: number };
   lastAt?: string;
-  /** Cases submitted from this conversation, for idempotency keys. */
-  casesSubmitted?: number;
-  /** A satisfaction survey is waiting: the citizen had no open chat when the case closed. */
-  surveyPending?: boolean;
-  /** Notices that found no open chat (a case number that arrived late): shown at the next turn. */
-  notices?: Reply[];
 }
 
 export const freshState = (): ConversationState => ({ recent: [] });
 
-/** Context expires after a silence: the item and pending questions are forgotten. */
+/**
+ * Context expires after a silence: the item, pending questions and an unfinished case draft
+ * are forgotten (what the citizen is owed is not here, so it is not).
+ */
 export function expire(state: ConversationState, now: Date, ttlMinutes: number): ConversationState {
   if (!state.lastAt) return state;
   const idle = (now.getTime() - new Date(state.lastAt).getTime()) / 60_000;

@@ -1,8 +1,9 @@
 /**
  * The dialog engine behind every channel: one inbound message in, a TurnResult out.
  * It serialises each citizen's messages, loads and saves the conversation, runs the turn
- * through botkit, performs the effects (hand-over queue, messages left), logs every
- * message with personal numbers masked, and fits texts to the channel.
+ * through botkit, performs the effects (hand-over queue, messages left), tells what the
+ * citizen is owed (notices and surveys kept in tables), logs every message with personal
+ * numbers masked, and fits texts to the channel.
  */
 import { Asker } from './ask.ts';
 import { BotkitEngine } from './botkit-engine.ts';
@@ -10,8 +11,17 @@ import { expire, stateName } from './conversation-state.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
-import { beginTurn, createHandoff, endTurn, loadConversation, handledMessage, type ConversationRow } from './store/conversations.ts';
-import { markAsked, pendingSurveys } from './cases/store.ts';
+import {
+  beginTurn,
+  createHandoff,
+  endTurn,
+  loadConversation,
+  handledMessage,
+  oweNotice,
+  purgeExpiredDrafts,
+  type ConversationRow,
+  type Told,
+} from './store/conversations.ts';
 import { surveyReplies } from '../handlers/satisfaction.ts';
 import type { Awaiting } from './conversation-state.ts';
 import { questionRow } from './store/question-log.ts';
@@ -84,29 +94,39 @@ export class DialogEngine {
 
   /**
    * Tells a citizen something outside a turn (a case result with its survey), in that
-   * citizen's queue. Returns false when no chat of theirs is open to receive it; with
-   * `pending`, the conversation is then marked so that the next contact asks it.
+   * citizen's queue. Returns false when no chat of theirs is open to receive it, or (with
+   * `awaiting`) when they are in the middle of a case draft, which a survey must not replace.
+   * With `keep`, what was not delivered is kept in pending_notices and told at their next
+   * message (a survey needs nothing kept: its row stays pending and is asked then).
    */
-  notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; surveyPending?: boolean; keep?: boolean } = {}): Promise<boolean> {
+  notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; keep?: boolean } = {}): Promise<boolean> {
     return this.queue.run(`${channel}\u0000${userId}`, async () => {
       const conversation = await loadConversation(this.o.db, channel, userId);
-      const delivered = !conversation.handedOver && ((await this.o.deliver?.(channel, userId, replies)) ?? 0) > 0;
-      if (delivered) {
-        if (o.awaiting) conversation.state.awaiting = o.awaiting;
-        const menu = [...replies].reverse().find((r) => r.type === 'menu');
-        if (menu?.type === 'menu') conversation.state.menu = menu.items;
-      } else if (o.surveyPending) {
-        conversation.state.surveyPending = true;
-      } else if (o.keep) {
-        conversation.state.notices = [...(conversation.state.notices ?? []), ...replies].slice(-10);
+      conversation.state = expire(conversation.state, this.now(), this.o.contextTtlMinutes);
+      const drafting = o.awaiting !== undefined && conversation.state.awaiting?.kind === 'case';
+      const delivered = !conversation.handedOver && !drafting && ((await this.o.deliver?.(channel, userId, replies)) ?? 0) > 0;
+      if (!delivered) {
+        if (o.keep) await oweNotice(this.o.db, channel, userId, replies);
+        return false;
       }
+      if (o.awaiting) conversation.state.awaiting = o.awaiting;
+      const menu = [...replies].reverse().find((r) => r.type === 'menu');
+      if (menu?.type === 'menu') conversation.state.menu = menu.items;
       await endTurn(
         this.o.db,
         conversation,
-        delivered ? replies.map((r) => ({ direction: 'out' as const, kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title })) : [],
+        replies.map((r) => ({ direction: 'out' as const, kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title })),
       );
-      return delivered;
+      return true;
     });
+  }
+
+  /**
+   * Removes unfinished case drafts (mobile, name) from conversations idle longer than the
+   * context TTL: they are expired already. For a periodic job; returns how many were purged.
+   */
+  purgeExpiredDrafts(): Promise<number> {
+    return purgeExpiredDrafts(this.o.db, new Date(this.now().getTime() - this.o.contextTtlMinutes * 60_000));
   }
 
   /** A channel says a human took the chat (true) or it went back to the bot (false). */
@@ -131,15 +151,20 @@ export class DialogEngine {
     return this.queue.drain();
   }
 
+  private now(): Date {
+    return (this.o.now ?? (() => new Date()))();
+  }
+
   private async turn(inbound: Inbound, maxTextChars: number): Promise<TurnResult> {
     const { db } = this.o;
-    const now = (this.o.now ?? (() => new Date()))();
+    const now = this.now();
     const before = inbound.messageId ? await handledMessage(db, inbound.channel, inbound.messageId) : null;
     if (before) {
       const meta: TurnMeta = { intent: 'silent', item: null, candidates: [], aspect: 'general', sources: [] };
       return { ...meta, replies: before.replies, effects: [], duplicate: { delivered: before.delivered }, conversation: { state: 'unknown', handedOver: false } };
     }
-    const conversation = await beginTurn(db, inbound.channel, inbound.userId, {
+    // What the citizen is owed comes with the conversation, in the query that opens the turn.
+    const { owed, ...conversation } = await beginTurn(db, inbound.channel, inbound.userId, {
       direction: 'in',
       kind: inbound.kind,
       text: inbound.text ?? inbound.menuId,
@@ -164,21 +189,22 @@ export class DialogEngine {
     }
     if (out.handedOver) conversation.handedOver = true;
 
-    // Notices that found no open chat come first, before this turn's answer.
-    if (conversation.state.notices?.length && !conversation.handedOver) {
-      said.unshift(...conversation.state.notices);
-      conversation.state.notices = undefined;
-    }
-    // A survey that could not reach the citizen earlier is asked now, after their own answer.
-    if (conversation.state.surveyPending && !conversation.state.awaiting && !conversation.handedOver) {
-      const [survey, ...more] = await pendingSurveys(db, inbound.channel, inbound.userId);
-      if (survey) {
+    // What the citizen is owed is told once, marked in the write that saves this turn. Not
+    // while a human has the chat, nor next to an emergency answer: then it waits.
+    const told: Told = { notices: [], at: now };
+    if (!conversation.handedOver && out.meta?.intent !== 'emergency') {
+      // Notices that found no open chat come first, before this turn's answer.
+      said.unshift(...owed.notices.flatMap((n) => n.replies));
+      told.notices = owed.notices.map((n) => n.id);
+      // A survey that could not reach the citizen earlier is asked now, after their own answer
+      // (one a turn, and not in the middle of another question or draft).
+      const survey = owed.surveys[0];
+      if (survey && !conversation.state.awaiting) {
         const c = await this.o.cases.getCase(survey.caseId);
         said.push(...surveyReplies({ id: survey.caseId, reply: c?.reply }));
         conversation.state.awaiting = { kind: 'rating', surveyId: survey.id, caseId: survey.caseId, round: survey.round, level: survey.level };
-        await markAsked(db, survey.id, now);
+        told.survey = survey.id;
       }
-      conversation.state.surveyPending = more.length > 0;
     }
 
     const lastMenu = [...said].reverse().find((r) => r.type === 'menu');
@@ -189,8 +215,11 @@ export class DialogEngine {
       db,
       conversation,
       replies.map((r) => ({ direction: 'out', kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title, payload: r.type === 'text' ? undefined : r })),
-      out.asked ? questionRow(inbound.channel, out.asked, this.o.kb.index.meta.checksum) : undefined,
-      inbound.messageId ? { messageId: inbound.messageId, replies } : undefined,
+      {
+        question: out.asked ? questionRow(inbound.channel, out.asked, this.o.kb.index.meta.checksum) : undefined,
+        handled: inbound.messageId ? { messageId: inbound.messageId, replies } : undefined,
+        told,
+      },
     );
 
     const meta: TurnMeta = { intent: 'answer', item: null, candidates: [], aspect: 'general', sources: [], ...out.meta };
@@ -230,7 +259,7 @@ export function createDialogEngine(
   const platform = desk
     ? deskPlatform(desk)
     : externalPlatform(new CasePlatformClient({ baseUrl: config.casePlatform!.baseUrl, apiKey: config.casePlatform!.apiKey }));
-  // A case number that arrived late is told now, or at the citizen's next message.
+  // A case number that arrived late is told now, or (kept in pending_notices) at the citizen's next message.
   let engine: DialogEngine | null = null;
   const cases = new CaseService(
     db,

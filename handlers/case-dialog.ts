@@ -1,8 +1,11 @@
 /**
  * The case dialog (诉求登记): type, description (10+ characters), place (optional),
  * mobile (validated), name (optional), consent to be contacted, a summary to confirm, then
- * submission through the outbox. "取消" leaves at any step.
+ * submission through the outbox. "取消" leaves at any step. The draft gets its own id when
+ * the summary is shown: that id is the case's idempotency key. A draft much like a case the
+ * citizen submitted minutes ago is first asked about: a new matter, or the same one?
  */
+import { randomUUID } from 'node:crypto';
 import type { CaseDraft, CaseStep } from '../bot/conversation-state.ts';
 import type { Reply } from '../bot/messages.ts';
 import { CASE_TYPES, type Case, type CaseType } from '../integrations/case-platform/types.ts';
@@ -12,8 +15,12 @@ import { text } from './texts.ts';
 const CANCEL = /^(取消|不用了|算了|退出|不办了|cancel)[!！。.]*$/i;
 const MOBILE = /^(?:\+?86)?\s*(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})$/;
 const SKIP = 'case:skip';
+const RESUBMIT_NEW = 'case:resubmit:new';
+const RESUBMIT_SAME = 'case:resubmit:same';
 
 const ask = (ctx: HandlerContext, step: CaseStep, draft: CaseDraft, replies: Reply[]): HandlerOutput => {
+  // The case's identity is made once, with the summary: every 确认 of this draft is this case.
+  if (step === 'confirm' && !draft.id) draft.id = randomUUID();
   ctx.state.awaiting = { kind: 'case', step, draft };
   return { replies, meta: { intent: 'case' } };
 };
@@ -49,6 +56,14 @@ function prompt(step: CaseStep, draft: CaseDraft): Reply[] {
         },
       ];
     }
+    case 'resubmit':
+      return [
+        {
+          type: 'menu',
+          head: text('case_resubmit_head', { id: draft.similarTo ?? '' }),
+          items: [{ id: RESUBMIT_NEW, label: text('case_resubmit.new') }, { id: RESUBMIT_SAME, label: text('case_resubmit.same') }],
+        },
+      ];
   }
 }
 
@@ -84,6 +99,8 @@ export async function continueCase(ctx: HandlerContext, input: { text?: string; 
   if (awaiting?.kind !== 'case') return startCase(ctx);
   const draft = { ...awaiting.draft };
   const typed = input.text?.trim() ?? '';
+  // 不用了 answers "is it a new matter?" (the same one): it is not a plain cancel there.
+  if (awaiting.step === 'resubmit') return answerResubmit(ctx, draft, input.menuId, typed);
   if (input.menuId === 'case:cancel' || CANCEL.test(typed)) {
     ctx.state.awaiting = undefined;
     return { replies: [{ type: 'text', text: text('case_cancelled') }], meta: { intent: 'case' } };
@@ -121,7 +138,7 @@ export async function continueCase(ctx: HandlerContext, input: { text?: string; 
       else return ask(ctx, 'consent', draft, prompt('consent', draft));
       break;
     case 'confirm':
-      if (input.menuId === 'case:submit' || /^(确认|提交|确认提交|是|好)/.test(typed)) return submitCase(ctx, draft);
+      if (input.menuId === 'case:submit' || /^(确认|提交|确认提交|是|好)/.test(typed)) return confirmCase(ctx, draft);
       return ask(ctx, 'confirm', draft, prompt('confirm', draft));
   }
   const step = nextStep(draft, done);
@@ -143,10 +160,33 @@ export function lateSubmittedText(reference: string, c: Case): string {
   return text('case_late_submitted', { ref: reference, id: c.id, unit: c.handlingUnit ?? '承办单位', due: due(c) });
 }
 
+/** Submits a confirmed draft, unless it looks like a case the citizen submitted minutes ago: then asks first. */
+async function confirmCase(ctx: HandlerContext, draft: CaseDraft): Promise<HandlerOutput> {
+  const { inbound, deps } = ctx;
+  draft.id ??= randomUUID();
+  const earlier = await deps.cases.similarRecent(inbound.channel, inbound.userId, draft.description!, caseKey(draft));
+  if (!earlier) return submitCase(ctx, draft);
+  draft.similarTo = earlier;
+  return ask(ctx, 'resubmit', draft, prompt('resubmit', draft));
+}
+
+function answerResubmit(ctx: HandlerContext, draft: CaseDraft, menuId: string | undefined, typed: string): Promise<HandlerOutput> | HandlerOutput {
+  // "The same one" is read first: 是同一件事 and 不是新问题 begin like a yes.
+  const same = menuId === RESUBMIT_SAME || menuId === 'case:cancel' || (!menuId && (CANCEL.test(typed) || /同一|一样|重复|不用|不是|不要|算了|取消/.test(typed)));
+  if (same) {
+    ctx.state.awaiting = undefined;
+    return { replies: [{ type: 'text', text: text('case_resubmit_same', { id: draft.similarTo ?? '' }) }], meta: { intent: 'case' } };
+  }
+  if (menuId === RESUBMIT_NEW || (!menuId && /^(是|新|继续|提交|确认)/.test(typed))) return submitCase(ctx, draft);
+  return ask(ctx, 'resubmit', draft, prompt('resubmit', draft));
+}
+
+/** The outbox idempotency key of a draft: its own id, never a counter of the conversation. */
+const caseKey = (draft: CaseDraft) => `case:${draft.id}`;
+
 async function submitCase(ctx: HandlerContext, draft: CaseDraft): Promise<HandlerOutput> {
   const { inbound, state, deps } = ctx;
   state.awaiting = undefined;
-  state.casesSubmitted = (state.casesSubmitted ?? 0) + 1;
   const citizenId = `${inbound.channel}:${inbound.userId}`;
   const result = await deps.cases.submit(
     {
@@ -161,7 +201,7 @@ async function submitCase(ctx: HandlerContext, draft: CaseDraft): Promise<Handle
         channel: inbound.channel,
       },
     },
-    `case:${citizenId}:${state.casesSubmitted}`,
+    caseKey(draft),
   );
   const reply =
     result.kind === 'submitted'

@@ -1,6 +1,7 @@
 /**
  * What 小安 does with the platform's callbacks: each event once; on case.closed, tell the
- * citizen the result and ask for a rating (or keep the survey for their next contact);
+ * citizen the result and ask for a rating (or leave the survey row pending, asked at their
+ * next contact however long the chat was closed);
  * and the 48-hour reminder, then 未评价.
  */
 import type { DialogEngine } from '../engine.ts';
@@ -26,9 +27,9 @@ export class CaseEvents {
     const survey = await createSurvey(this.db, { caseId: c.id, round: c.round, level: c.level, channel: link.channel, userId: link.userId });
     // A second close of the same round asks nothing: one rating per round.
     if (!survey) return 'handled';
+    // Not delivered: the survey row stays pending and is asked at the citizen's next message.
     const delivered = await this.engine.notify(link.channel, link.userId, surveyReplies(c), {
       awaiting: { kind: 'rating', surveyId: survey.id, caseId: c.id, round: c.round, level: c.level },
-      surveyPending: true,
     });
     if (delivered) await markAsked(this.db, survey.id, this.now());
     return 'handled';

@@ -7,10 +7,12 @@
  * sent on as feedback and escalation.
  */
 import { deliverDue, enqueue, getEntry, redactDelivered, resendEntry, type CallLimits, type Deliverer, type Delivery, type OutboxEntry } from '../store/outbox.ts';
-import { answerSurvey, linkCase } from './store.ts';
+import { answerSurvey, linkCase, recentSubmissions } from './store.ts';
+import { maskPersonalNumbers } from '../privacy.ts';
 import type { Database } from '../store/database.ts';
 import { faultOf, faultOfStatus, statusOf, type CasePlatform } from '../../integrations/case-platform/platform.ts';
 import { signCallback } from '../../integrations/case-platform/signature.ts';
+import { SIMILAR_TEXT, similarity } from '../../integrations/case-platform/desk/desk.ts';
 import { isBadRating, type Case, type NewCase, type Rating } from '../../integrations/case-platform/types.ts';
 
 export interface CaseRequest {
@@ -63,6 +65,9 @@ export type Resent =
   | { kind: 'tried'; entry: OutboxEntry };
 
 const FIRST_ATTEMPT: CallLimits = { timeoutMs: 2_000, retries: 0 };
+
+/** How far back a confirmed draft is compared with the citizen's own submissions. */
+export const RESUBMIT_WINDOW_MINUTES = 10;
 
 const failure = (err: unknown): Delivery<never> => {
   const fault = faultOf(err);
@@ -164,6 +169,19 @@ export class CaseService {
     if (tried?.status === 'done') return { kind: 'submitted', case: tried.result as Case };
     if (tried?.status === 'invalid') return { kind: 'invalid', reference };
     return { kind: 'provisional', reference };
+  }
+
+  /**
+   * A submission of the citizen's within the last minutes that describes the same matter as
+   * `description` (the same measure of "same matter" as the built-in desk), other than the
+   * case `idempotencyKey` itself: its case number, or its provisional reference while it
+   * waits. Null when there is none.
+   */
+  async similarRecent(channel: string, userId: string, description: string, idempotencyKey: string): Promise<string | null> {
+    const masked = maskPersonalNumbers(description);
+    const recent = await recentSubmissions(this.db, channel, userId, RESUBMIT_WINDOW_MINUTES, idempotencyKey);
+    const same = recent.find((r) => similarity(r.description, masked) >= SIMILAR_TEXT);
+    return same ? (same.caseId ?? provisionalReference(same.outboxId)) : null;
   }
 
   /**

@@ -1,4 +1,4 @@
-/** Case links, handled callback events and satisfaction surveys in the store. */
+/** Case links, handled callback events, satisfaction surveys and recent submissions in the store. */
 import type { Database, Queryable } from '../store/database.ts';
 
 export interface Survey {
@@ -57,7 +57,10 @@ export async function getSurvey(db: Queryable, id: number): Promise<Survey | nul
   return rows[0] ? toSurvey(rows[0]) : null;
 }
 
-/** Surveys still waiting to reach the citizen (they had no open chat when the case closed). */
+/**
+ * Surveys still waiting to reach the citizen (they had no open chat when the case closed).
+ * The engine reads them with beginTurn, in the query that opens a turn.
+ */
 export async function pendingSurveys(db: Queryable, channel: string, userId: string): Promise<Survey[]> {
   const { rows } = await db.query<Survey>(`SELECT ${COLUMNS} FROM surveys WHERE channel = $1 AND user_id = $2 AND status = 'pending' ORDER BY id`, [channel, userId]);
   return rows.map(toSurvey);
@@ -89,4 +92,29 @@ export async function expireUnanswered(db: Database, now: Date): Promise<number>
     [now.toISOString(), new Date(now.getTime() - 48 * 3_600_000).toISOString()],
   );
   return rows.length;
+}
+
+/** A case the citizen submitted (an outbox create_case entry), as the similarity check reads it. */
+export interface RecentSubmission {
+  outboxId: number;
+  /** The masked description (a delivered entry keeps only that). */
+  description: string;
+  /** The case number once the platform made it; null while it waits or is held. */
+  caseId: string | null;
+}
+
+/**
+ * The citizen's submissions of the last `minutes` (by the database clock, the one that
+ * stamped them), newest first, except the one with `exceptKey` (the draft being confirmed).
+ */
+export async function recentSubmissions(db: Queryable, channel: string, userId: string, minutes: number, exceptKey: string): Promise<RecentSubmission[]> {
+  const { rows } = await db.query<{ id: string; description: string | null; case_id: string | null }>(
+    `SELECT id, payload -> 'newCase' ->> 'description' AS description, CASE WHEN status = 'done' THEN result ->> 'id' END AS case_id
+     FROM outbox
+     WHERE kind = 'create_case' AND created_at > now() - make_interval(mins => $3::int)
+       AND payload ->> 'channel' = $1 AND payload ->> 'userId' = $2 AND idempotency_key <> $4
+     ORDER BY id DESC LIMIT 20`,
+    [channel, userId, minutes, exceptKey],
+  );
+  return rows.map((r) => ({ outboxId: Number(r.id), description: r.description ?? '', caseId: r.case_id }));
 }

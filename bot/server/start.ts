@@ -65,7 +65,11 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   let ticks = 0;
   const retry = setInterval(() => {
     engine.cases.retryDue().catch((e: Error) => console.error('case outbox:', e.message));
-    if (++ticks % 12 === 0) caseEvents.remind().catch((e: Error) => console.error('survey reminders:', e.message));
+    if (++ticks % 12 === 0) {
+      caseEvents.remind().catch((e: Error) => console.error('survey reminders:', e.message));
+      // Drafts left unfinished (with the mobile and name typed so far) go when their context expires.
+      engine.purgeExpiredDrafts().catch((e: Error) => console.error('draft purge:', e.message));
+    }
   }, OUTBOX_RETRY_MS);
   retry.unref();
   // Personal data past RETENTION_DAYS is deleted once a day (and once soon after start).

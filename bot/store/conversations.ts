@@ -2,7 +2,7 @@
 import { maskPersonalNumbers } from '../privacy.ts';
 import { freshState, type ConversationState } from '../conversation-state.ts';
 import type { HandoffSummary, Reply } from '../messages.ts';
-import type { Database } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 import type { questionRow } from './question-log.ts';
 
 export interface ConversationRow {
@@ -38,39 +38,72 @@ const record = (m: MessageRecord) => ({
   payload: m.payload === undefined ? null : JSON.parse(maskPersonalNumbers(JSON.stringify(m.payload))),
 });
 
+/** What a citizen is owed, from the tables that keep it across resets and expired contexts. */
+export interface Owed {
+  /** Notices that found no open chat (a late case number), oldest first. */
+  notices: Array<{ id: number; replies: Reply[] }>;
+  /** Surveys that could not be asked yet (no open chat when the case closed), oldest first. */
+  surveys: Array<{ id: number; caseId: string; round: number; level: number }>;
+}
+
+/** What a turn told of what was owed: marked in the write that saves the turn. */
+export interface Told {
+  notices: number[];
+  survey?: number;
+  at: Date;
+}
+
 /**
- * Opens (or creates) the conversation and records the inbound message, in one round trip,
- * before the turn runs: a message is stored even if the turn then fails.
+ * Opens (or creates) the conversation, records the inbound message and reads what the
+ * citizen is owed, in one round trip, before the turn runs: a message is stored even if
+ * the turn then fails.
  */
-export async function beginTurn(db: Database, channel: string, userId: string, inbound: MessageRecord): Promise<ConversationRow> {
+export async function beginTurn(db: Database, channel: string, userId: string, inbound: MessageRecord): Promise<ConversationRow & { owed: Owed }> {
   const m = record(inbound);
-  const { rows } = await db.query<{ id: string; state: ConversationState; handed_over: boolean }>(
+  const { rows } = await db.query<{ id: string; state: ConversationState; handed_over: boolean; notices: Owed['notices']; surveys: Owed['surveys'] }>(
     `WITH c AS (
        INSERT INTO conversations (channel, user_id) VALUES ($1, $2)
        ON CONFLICT (channel, user_id) DO UPDATE SET updated_at = now()
        RETURNING id, state, handed_over),
      m AS (INSERT INTO messages (conversation_id, direction, kind, text, payload) SELECT id, 'in', $3, $4, $5 FROM c)
-     SELECT id, state, handed_over FROM c`,
+     SELECT id, state, handed_over,
+       (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', n.id, 'replies', n.replies) ORDER BY n.id), '[]'::jsonb)
+          FROM pending_notices n WHERE n.channel = $1 AND n.user_id = $2 AND n.told_at IS NULL) AS notices,
+       (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', s.id, 'caseId', s.case_id, 'round', s.round, 'level', s.level) ORDER BY s.id), '[]'::jsonb)
+          FROM surveys s WHERE s.channel = $1 AND s.user_id = $2 AND s.status = 'pending') AS surveys
+     FROM c`,
     [channel, userId, m.kind, m.text, m.payload === null ? null : JSON.stringify(m.payload)],
   );
   const r = rows[0]!;
-  return { id: Number(r.id), channel, userId, state: { ...freshState(), ...r.state }, handedOver: r.handed_over };
+  return {
+    id: Number(r.id),
+    channel,
+    userId,
+    state: { ...freshState(), ...r.state },
+    handedOver: r.handed_over,
+    owed: { notices: r.notices.map((n) => ({ ...n, id: Number(n.id) })), surveys: r.surveys.map((s) => ({ ...s, id: Number(s.id) })) },
+  };
 }
 
 /**
  * Saves the state, records the replies and, when the turn asked the retriever, the
- * question log row, in one round trip.
+ * question log row, the handled channel message, and what it told of what was owed
+ * (notices marked told, the survey marked asked), in one round trip: a crash before it
+ * leaves everything owed still owed; after it, nothing is told twice.
  */
 export async function endTurn(
   db: Database,
   c: ConversationRow,
   replies: MessageRecord[],
-  question?: ReturnType<typeof questionRow>,
-  handled?: { messageId: string; replies: unknown[] },
+  extra: { question?: ReturnType<typeof questionRow>; handled?: { messageId: string; replies: unknown[] }; told?: Told } = {},
 ): Promise<void> {
+  const { question, handled, told } = extra;
   await db.query(
     `WITH c AS (UPDATE conversations SET state = $2, handed_over = $3, updated_at = now() WHERE id = $1 RETURNING id),
      h AS (INSERT INTO handled_messages (channel, message_id, replies) SELECT $6::text, $7::text, $8::jsonb WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING),
+     n AS (UPDATE pending_notices SET told_at = $9::timestamptz
+           WHERE id IN (SELECT jsonb_array_elements_text($10::jsonb)::bigint) AND told_at IS NULL),
+     s AS (UPDATE surveys SET status = 'asked', asked_at = $9::timestamptz WHERE id = $11::bigint AND status = 'pending'),
      q AS (
        INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum)
        SELECT channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum
@@ -79,8 +112,42 @@ export async function endTurn(
      INSERT INTO messages (conversation_id, direction, kind, text, payload)
      SELECT c.id, m.direction, m.kind, m.text, m.payload
      FROM c, jsonb_to_recordset($4::jsonb) AS m(direction text, kind text, text text, payload jsonb)`,
-    [c.id, JSON.stringify(c.state), c.handedOver, JSON.stringify(replies.map(record)), JSON.stringify(question ? [question] : []), c.channel, handled?.messageId ?? null, JSON.stringify(handled ? JSON.parse(maskPersonalNumbers(JSON.stringify(handled.replies))) : [])],
+    [
+      c.id,
+      JSON.stringify(c.state),
+      c.handedOver,
+      JSON.stringify(replies.map(record)),
+      JSON.stringify(question ? [question] : []),
+      c.channel,
+      handled?.messageId ?? null,
+      JSON.stringify(handled ? JSON.parse(maskPersonalNumbers(JSON.stringify(handled.replies))) : []),
+      (told?.at ?? new Date()).toISOString(),
+      JSON.stringify(told?.notices ?? []),
+      told?.survey ?? null,
+    ],
   );
+}
+
+/** Keeps a notice that found no open chat, to be told at the citizen's next message. */
+export async function oweNotice(db: Queryable, channel: string, userId: string, replies: Reply[]): Promise<void> {
+  await db.query('INSERT INTO pending_notices (channel, user_id, replies) VALUES ($1, $2, $3)', [channel, userId, JSON.stringify(replies)]);
+}
+
+/**
+ * Removes unfinished case drafts (raw mobile, name, description) from conversations whose
+ * last activity is older than `olderThan` (now minus the context TTL): such a draft has
+ * expired and would be forgotten at the next message anyway. Returns how many were purged.
+ * Run it from a periodic job; the rest of the state (and what the citizen is owed) stays.
+ */
+export async function purgeExpiredDrafts(db: Queryable, olderThan: Date): Promise<number> {
+  const { rows } = await db.query(
+    `UPDATE conversations SET state = state - 'awaiting' - 'menu'
+     WHERE state -> 'awaiting' ->> 'kind' = 'case'
+       AND COALESCE((state ->> 'lastAt')::timestamptz, updated_at) < $1
+     RETURNING id`,
+    [olderThan.toISOString()],
+  );
+  return rows.length;
 }
 
 /** A channel message handled already (its turn was saved): its replies and whether they were sent. */

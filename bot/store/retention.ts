@@ -1,6 +1,6 @@
 /**
  * Personal data is kept only as long as it is needed: a daily job deletes messages, the
- * question log, handled-message records, finished hand-overs and delivered outbox calls older
+ * question log, handled-message records, notices told, finished hand-overs and delivered outbox calls older
  * than RETENTION_DAYS, idle conversations with nothing left in them, expired citizen sessions,
  * and clears the contact fields of cases closed more than RETENTION_DAYS ago. The audit log is
  * never touched: it is append-only by design (a trigger refuses deletes).
@@ -20,6 +20,7 @@ export interface RetentionReport {
   outbox: number;
   callbackEvents: number;
   wecomSeen: number;
+  notices: number;
   conversations: number;
   citizenSessions: number;
   casesCleared: number;
@@ -53,6 +54,7 @@ export async function applyRetention(db: Queryable, retentionDays: number, now =
     wecomSeen:
       (await deleteInBatches(db, 'wecom_seen', 'at < $1', [cutoff], 'msgid')) +
       (await deleteInBatches(db, 'wecom_attempts', 'gave_up_at < $1', [cutoff], 'msgid')),
+    notices: await deleteInBatches(db, 'pending_notices', 'told_at < $1', [cutoff]),
     // A conversation idle that long, with no message or hand-over left, is its state only (an old topic, an old draft).
     conversations: await deleteInBatches(
       db,

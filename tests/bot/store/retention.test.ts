@@ -32,6 +32,7 @@ describe.each(testStores)('retention on $name', (store) => {
       [old, recent],
     );
     await db.query(`INSERT INTO handled_messages (channel, message_id, at) VALUES ('wecom', 'm-old', $1), ('wecom', 'm-new', $2)`, [old, recent]);
+    await db.query(`INSERT INTO pending_notices (channel, user_id, replies, told_at) VALUES ('web', 'a', '[]', $1), ('web', 'a', '[]', NULL)`, [old]);
     await db.query(`INSERT INTO wecom_seen (msgid, at) VALUES ('w-old', $1), ('w-new', $2)`, [old, recent]);
     await db.query(`INSERT INTO citizen_sessions (token_hash, user_id, last_seen_at) VALUES ('h-old', 'w-old', $1), ('h-new', 'w-new', $2)`, [
       new Date(now.getTime() - 40 * DAY).toISOString(),
@@ -50,7 +51,7 @@ describe.each(testStores)('retention on $name', (store) => {
     await db.query(`INSERT INTO audit_log (at, actor, action) VALUES ($1, 'staff:a', 'login')`, [old]);
 
     const report = await applyRetention(db, 180, now);
-    expect(report).toMatchObject({ messages: 2, questions: 1, handledMessages: 1, outbox: 1, citizenSessions: 1, casesCleared: 1, wecomSeen: 1 });
+    expect(report).toMatchObject({ messages: 2, questions: 1, handledMessages: 1, outbox: 1, citizenSessions: 1, casesCleared: 1, wecomSeen: 1, notices: 1 });
     expect(report.conversations).toBeGreaterThanOrEqual(2);
 
     const texts = (await db.query<{ text: string }>('SELECT text FROM messages')).rows.map((r) => r.text);
