@@ -8,6 +8,17 @@ import { z } from 'zod';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** How long a PostgreSQL statement, and a connection attempt (or the wait for a free one), may take. */
+export const DATABASE_TIMEOUT_DEFAULTS = { statementMs: 5_000, connectMs: 3_000 } as const;
+
+const milliseconds = (name: string, fallback: number) =>
+  z.coerce
+    .number({ message: `${name} must be a number of milliseconds` })
+    .int(`${name} must be a whole number of milliseconds`)
+    .min(100, `${name} must be at least 100 (milliseconds)`)
+    .max(600_000, `${name} must be at most 600000 (10 minutes)`)
+    .default(fallback);
+
 const optionalUrl = (name: string) =>
   z
     .string()
@@ -35,6 +46,8 @@ const schema = z
       .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
         message: 'DATABASE_URL must start with postgres:// or postgresql://',
       }),
+    DATABASE_STATEMENT_TIMEOUT_MS: milliseconds('DATABASE_STATEMENT_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.statementMs),
+    DATABASE_CONNECT_TIMEOUT_MS: milliseconds('DATABASE_CONNECT_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.connectMs),
     GUIDES_DIR: z.string().trim().min(1).optional(),
     EMBEDDINGS_BASE_URL: optionalUrl('EMBEDDINGS_BASE_URL'),
     EMBEDDINGS_MODEL: z.string().trim().optional(),
@@ -108,6 +121,10 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL only: a statement longer than this is cancelled (and answered 503). */
+  databaseStatementTimeoutMs: number;
+  /** PostgreSQL only: connecting, or waiting for a free pooled connection, gives up after this. */
+  databaseConnectTimeoutMs: number;
   guidesDir: string;
   lexiconDir: string;
   cataloguePath: string;
@@ -169,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: c.PORT,
     dataDir: path.resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
+    databaseStatementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+    databaseConnectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
     guidesDir: c.GUIDES_DIR ? path.resolve(c.GUIDES_DIR) : path.join(kb, 'guides'),
     lexiconDir: path.join(kb, 'lexicon'),
     cataloguePath: path.join(kb, 'catalogue.tsv'),

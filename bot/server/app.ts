@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../config.ts';
 import type { DialogEngine } from '../engine.ts';
 import type { PushHub } from '../push-hub.ts';
 import type { Database } from '../store/database.ts';
+import { isDatabaseUnavailable } from '../store/database-errors.ts';
 import { logQuestion } from '../store/question-log.ts';
 import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { chatRoutes, type ChatLimits } from './chat-routes.ts';
@@ -21,6 +22,13 @@ import { caseRoutes } from './case-routes.ts';
 import { staffPages } from './staff-pages.ts';
 import type { CaseEvents } from '../cases/events.ts';
 import type { WecomChannel } from '../../integrations/wecom/channel.ts';
+
+/** /readyz answers within 2 s: the database check gets this long. */
+const READY_CHECK_MS = 1_500;
+/** What a citizen reads, and when a client may try again, while the database is unreachable. */
+const DATABASE_UNAVAILABLE_TEXT = '系统正在维护，请稍后再试。';
+const RETRY_AFTER_SECONDS = 5;
+const unavailable = (res: Response) => res.status(503).set('retry-after', String(RETRY_AFTER_SECONDS));
 
 export interface AppDeps {
   kb: KnowledgeBase;
@@ -88,12 +96,23 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   });
   app.get('/readyz', async (_req, res) => {
     if (isShuttingDown()) return void res.status(503).json({ ready: false, reason: 'shutting down' });
+    // A probe is answered in time whatever the database does: a check that has not
+    // answered within READY_CHECK_MS counts as a database that is not there.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), READY_CHECK_MS);
+    });
+    // Waiting calls are a warning for the operator, never a reason to be unready: they are kept.
+    const check = outboxHealth(db);
+    check.catch(() => {}); // a check that loses the race may still fail later
     try {
-      // Waiting calls are a warning for the operator, never a reason to be unready: they are kept.
-      const outbox = await outboxHealth(db);
+      const outbox = await Promise.race([check, late]);
+      if (outbox === 'late') return void unavailable(res).json({ ready: false, reason: 'database unavailable' });
       res.json({ ready: true, kb: { checksum: kb.index.meta.checksum.slice(0, 12), items: kb.index.meta.itemCount }, outbox });
     } catch {
-      res.status(503).json({ ready: false, reason: 'database unavailable' });
+      unavailable(res).json({ ready: false, reason: 'database unavailable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
 
@@ -132,6 +151,12 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
     // Any other client error the body parser found (a gzip body that is not gzip, an aborted upload…).
     if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) return void res.status(err.status).json({ error: '请求有误 (bad request)' });
     if (err instanceof QuestionError) return void res.status(400).json({ error: err.message });
+    // The database cannot be reached (stopped, refusing, stalled past its timeouts): a
+    // moment's wait, not a fault — 503 with Retry-After, never 500.
+    if (isDatabaseUnavailable(err)) {
+      console.error('database unavailable:', err.message);
+      return void unavailable(res).json({ error: DATABASE_UNAVAILABLE_TEXT });
+    }
     console.error('request failed:', err.message);
     res.status(500).json({ error: '服务暂时不可用，请稍后再试' });
   });

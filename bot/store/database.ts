@@ -2,12 +2,21 @@
  * One small SQL interface over embedded PGlite (default, in DATA_DIR) and a real
  * PostgreSQL (DATABASE_URL). Same dialect, same migrations. PGlite cannot be shared
  * between processes, so its folder is guarded by a lock file.
+ *
+ * A real PostgreSQL can be slow, stopped or cut off: every statement and every connection
+ * attempt has a time limit (DATABASE_STATEMENT_TIMEOUT_MS, DATABASE_CONNECT_TIMEOUT_MS),
+ * so a stalled server makes requests fail fast (503, see database-errors.ts) instead of
+ * hanging. PGlite runs inside this process: there is no connection to lose or to wait
+ * for, and a statement that runs long holds the event loop itself, so no timer could cut
+ * it short; it gets no timeouts.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
+import { DATABASE_TIMEOUT_DEFAULTS } from '../config.ts';
+import { isDatabaseUnavailable } from './database-errors.ts';
 import { migrate } from './migrate.ts';
 
 export interface Queryable {
@@ -28,21 +37,62 @@ export class DatabaseInUseError extends Error {}
 export interface DatabaseOptions {
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL only; DATABASE_TIMEOUT_DEFAULTS when unset. */
+  databaseStatementTimeoutMs?: number;
+  databaseConnectTimeoutMs?: number;
 }
 
 export async function openDatabase(o: DatabaseOptions): Promise<Database> {
-  const db = o.databaseUrl ? openPostgres(o.databaseUrl) : await openPglite(o.dataDir);
-  try {
-    await migrate(db);
-  } catch (e) {
-    await db.close();
-    throw e;
+  if (!o.databaseUrl) {
+    const db = await openPglite(o.dataDir);
+    try {
+      await migrate(db);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    return db;
   }
-  return db;
+  const connectMs = o.databaseConnectTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.connectMs;
+  const statementMs = o.databaseStatementTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.statementMs;
+  // Migrations may rightly take longer than a request's statement (an index on a large
+  // table, another process holding the migration lock): they run on their own connection
+  // without the statement limit; an unreachable server still fails start-up fast.
+  const migrator = openPostgres(o.databaseUrl, { connectMs, max: 1 });
+  try {
+    await migrate(migrator);
+  } finally {
+    await migrator.close();
+  }
+  return openPostgres(o.databaseUrl, { connectMs, statementMs, max: 10 });
 }
 
-function openPostgres(url: string): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+interface PoolLimits {
+  max: number;
+  connectMs: number;
+  /** Unset: statements may run as long as they need (migrations). */
+  statementMs?: number;
+}
+
+/** Past the server's own statement_timeout, the client gives up too (a server that answers nothing). */
+const CLIENT_GRACE_MS = 1_000;
+
+function openPostgres(connectionString: string, limits: PoolLimits): Database {
+  const pool = new pg.Pool({
+    connectionString,
+    max: limits.max,
+    // Connecting, and waiting for a free connection when all are busy.
+    connectionTimeoutMillis: limits.connectMs,
+    ...(limits.statementMs
+      ? {
+          // The server cancels a statement running longer (SQLSTATE 57014)…
+          statement_timeout: limits.statementMs,
+          // …and the client stops waiting when the answer never comes (a stalled network);
+          // the pool then drops that connection.
+          query_timeout: limits.statementMs + CLIENT_GRACE_MS,
+        }
+      : {}),
+  });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => {});
   return {
@@ -56,6 +106,7 @@ function openPostgres(url: string): Database {
     },
     transaction: async (fn) => {
       const client = await pool.connect();
+      let broken = false;
       try {
         await client.query('BEGIN');
         const out = await fn({
@@ -67,13 +118,23 @@ function openPostgres(url: string): Database {
         await client.query('COMMIT');
         return out;
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
+        // A lost or stalled connection is not asked to roll back (the server does when it
+        // notices): it is dropped from the pool instead of being handed to the next request.
+        if (isDatabaseUnavailable(e)) broken = true;
+        else await client.query('ROLLBACK').catch(() => (broken = true));
         throw e;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
-    close: () => pool.end(),
+    // Connections to a stalled server may never say goodbye: closing waits at most the connect timeout.
+    close: () => {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, limits.connectMs);
+      });
+      return Promise.race([pool.end(), waited]).finally(() => clearTimeout(timer));
+    },
   };
 }
 
