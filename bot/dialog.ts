@@ -108,12 +108,16 @@ async function answerQuestion(ctx: HandlerContext, message: string): Promise<Han
   return withMeta(handleNotUnderstood());
 }
 
+/** What reading a message in context needs: the topic so far, the knowledge base and the asker. */
+export type ContextReader = { state: Pick<HandlerContext['state'], 'itemId' | 'aspect' | 'situation'>; deps: Pick<HandlerContext['deps'], 'kb' | 'asker'> };
+
 /**
  * The current item as context: "要多少钱" asks about it; "那补办呢" moves to its sibling;
  * "我是外地户口" names its 情形. Returns null when the message is a new question.
+ * Also read by the hotline assistant (bot/assist/), with the context of a call.
  */
-async function readInContext(
-  ctx: HandlerContext,
+export async function readInContext(
+  ctx: ContextReader,
   message: string,
   r: AskResult,
 ): Promise<{ itemId: string; aspect: Aspect; situation: Situation | null } | null> {
@@ -150,7 +154,7 @@ async function readInContext(
 }
 
 /** The item's name without its generic words: 普通护照首次申领 → 护照, 居民身份证首次申领 → 身份证. */
-function coreName(ctx: HandlerContext, name: string): string {
+function coreName(ctx: ContextReader, name: string): string {
   const { tokenizer, normalizer, lexicon } = ctx.deps.kb.text;
   const generic = [...lexicon.genericWords].filter((g) => g.length > 1);
   const pieces = [...new Set(tokenizer.tokens(normalizer.normalize(name.replace(/[（(].*?[)）]/g, ''))))].filter(

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: index build time (cold, no saved index), per-question latency of the
  * retriever once the index is loaded, and /api/chat under load (autocannon, 50 concurrent
- * citizens, eval questions, embedded defaults). Figures, not pass/fail.
+ * citizens, eval questions, embedded defaults), then /api/assist one utterance at a time.
+ * Figures, not pass/fail.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -70,7 +71,7 @@ const BENCH_TOKEN = randomBytes(24).toString('hex');
 async function startServerProcess(dataDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bot', 'cli', 'xiaoan.js'), 'serve'], {
     // The load names its citizens as a trusted integration does, and is not rate-limited.
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', CHAT_API_TOKEN: BENCH_TOKEN, CHAT_RATE_PER_MINUTE: '1000000' },
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', CHAT_API_TOKEN: BENCH_TOKEN, ASSIST_API_TOKEN: BENCH_TOKEN, CHAT_RATE_PER_MINUTE: '1000000' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -132,7 +133,37 @@ async function benchChat(dataDir: string, questions: string[]): Promise<void> {
     report('50 concurrent citizens, flat out, 15 s', await run(15, 50));
     // One citizen at a time: the time a single turn takes end to end over HTTP.
     report('1 citizen at a time, 15 s', await run(15, 1));
+    await benchAssist(server.port, questions);
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * 热线助手: POST /api/assist as a hotline system, one utterance at a time, each call a question
+ * and a follow-up in its context ("要多少钱"); the median is what an agent waits.
+ */
+async function benchAssist(port: number, questions: string[]): Promise<void> {
+  const post = async (text: string, callId: string) => {
+    const started = performance.now();
+    const res = await fetch(`http://127.0.0.1:${port}/api/assist`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
+      body: JSON.stringify({ text, callId }),
+    });
+    if (!res.ok) throw new Error(`/api/assist answered ${res.status}: ${await res.text()}`);
+    await res.json();
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 20; i++) await post(questions[i % questions.length]!, `warm-${i}`); // warm-up
+  const lat: number[] = [];
+  const calls = Math.min(questions.length, 500);
+  for (let i = 0; i < calls; i++) {
+    lat.push(await post(questions[i]!, `bench-call-${i}`));
+    lat.push(await post('要多少钱', `bench-call-${i}`));
+  }
+  console.log(
+    `/api/assist, one utterance at a time (${calls} calls, question + follow-up): ${lat.length} utterances; ` +
+      `median ${percentile(lat, 50).toFixed(1)} ms, p95 ${percentile(lat, 95).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms`,
+  );
 }

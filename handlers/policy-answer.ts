@@ -11,7 +11,8 @@ export interface Answer {
   sources: Array<{ itemId: string; section: string }>;
 }
 
-const ONLINE = /网上|线上|网办|app|APP|平台|12123|小程序|公众号|网站|在线|全程网办/;
+/** Lines of 办理地点与渠道 that are about doing it online. */
+export const ONLINE = /网上|线上|网办|app|APP|平台|12123|小程序|公众号|网站|在线|全程网办/;
 
 const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 /** The first n facts of a section as one line: list markers dropped, joined with "；". */
