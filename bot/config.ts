@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseServiceHours, type ServiceHours } from './service-hours.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -58,7 +59,23 @@ const schema = z
       .positive('EMBEDDINGS_DIMENSIONS must be positive')
       .optional(),
     HANDOFF_MODE: z.enum(['none', 'queue'], { message: 'HANDOFF_MODE must be "none" (no human channel) or "queue" (staff take chats from the queue)' }).default('none'),
-    SERVICE_HOURS: z.string().trim().min(1).default('工作日 9:00–17:00'),
+    SERVICE_HOURS: z
+      .string()
+      .trim()
+      .min(1)
+      .default('工作日 9:00–17:00')
+      .superRefine((v, ctx) => {
+        try {
+          parseServiceHours(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }),
+    HANDOFF_WAIT_MINUTES: z.coerce
+      .number({ message: 'HANDOFF_WAIT_MINUTES must be a number' })
+      .positive('HANDOFF_WAIT_MINUTES must be positive')
+      .max(120, 'HANDOFF_WAIT_MINUTES must be at most 120')
+      .default(3),
     CONTEXT_TTL_MINUTES: z.coerce
       .number({ message: 'CONTEXT_TTL_MINUTES must be a number' })
       .positive('CONTEXT_TTL_MINUTES must be positive')
@@ -78,6 +95,7 @@ const schema = z
     STAFF_SESSION_HOURS: z.coerce.number({ message: 'STAFF_SESSION_HOURS must be a number' }).positive('STAFF_SESSION_HOURS must be positive').default(8),
     STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
     CHAT_API_TOKEN: z.string().trim().min(16, 'CHAT_API_TOKEN must be at least 16 characters').optional(),
+    ASSIST_API_TOKEN: z.string().trim().min(16, 'ASSIST_API_TOKEN must be at least 16 characters').optional(),
     TRUST_PROXY: z
       .string()
       .trim()
@@ -135,6 +153,10 @@ export interface Config {
   officesPath: string;
   handoffMode: 'none' | 'queue';
   serviceHours: string;
+  /** The same hours as days and times, to know whether a person can answer now. */
+  serviceSchedule: ServiceHours;
+  /** How long a handed-over chat may wait for an agent before the citizen is offered 留言. */
+  handoffWaitMinutes: number;
   contextTtlMinutes: number;
   /** An external case platform; without it the built-in desk takes cases. */
   casePlatform?: { baseUrl: string; apiKey: string };
@@ -157,6 +179,8 @@ export interface Config {
   staffApiToken?: string;
   /** Bearer token of trusted integrations that may name their citizens' userId (channel "api"). */
   chatApiToken?: string;
+  /** Bearer token of a hotline system that pushes callers' utterances to 热线助手 (POST /api/assist only). */
+  assistApiToken?: string;
   /** Express "trust proxy": only then X-Forwarded-Proto / -For are believed. */
   trustProxy?: boolean | number | string;
   /** Messages, the question log and finished drafts are kept this many days; closed cases' contact fields too. */
@@ -204,10 +228,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     officesPath: path.join(kb, 'offices.yaml'),
     handoffMode: c.HANDOFF_MODE,
     serviceHours: c.SERVICE_HOURS,
+    serviceSchedule: parseServiceHours(c.SERVICE_HOURS),
+    handoffWaitMinutes: c.HANDOFF_WAIT_MINUTES,
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
     staffSessionHours: c.STAFF_SESSION_HOURS,
     chatApiToken: c.CHAT_API_TOKEN,
+    assistApiToken: c.ASSIST_API_TOKEN,
     trustProxy: c.TRUST_PROXY === undefined ? undefined : /^true$/i.test(c.TRUST_PROXY) ? true : /^false$/i.test(c.TRUST_PROXY) ? false : /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
     retentionDays: c.RETENTION_DAYS,
     chatLimits: { perCitizen: c.CHAT_RATE_PER_MINUTE, perAddress: c.CHAT_RATE_PER_ADDRESS },

@@ -5,6 +5,7 @@
  * citizen is owed (notices and surveys kept in tables), logs every message with personal
  * numbers masked, and fits texts to the channel.
  */
+import { EventEmitter } from 'node:events';
 import { Asker } from './ask.ts';
 import { BotkitEngine } from './botkit-engine.ts';
 import { expire, stateName } from './conversation-state.ts';
@@ -40,6 +41,7 @@ import { enqueue } from './store/outbox.ts';
 import type { Config } from './config.ts';
 import { wellFormed } from './storable-text.ts';
 import { text } from '../handlers/texts.ts';
+import { isOpen } from './service-hours.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
 
@@ -51,6 +53,8 @@ export interface EngineOptions {
   offices: Office[];
   handoffMode: 'none' | 'queue';
   serviceHours: string;
+  /** Whether a person can take a hand-over now (service hours); always true when not given. */
+  serviceOpen?: (at: Date) => boolean;
   contextTtlMinutes: number;
   cases: CaseService;
   caseRouter: CaseRouter;
@@ -66,7 +70,14 @@ interface TurnState {
   output?: HandlerOutput;
 }
 
+/** What the engine tells the staff side: a chat handed over, a citizen writing in a held chat. */
+export interface EngineEvents {
+  handoff: [{ handoffId: number; channel: string; userId: string }];
+  'held-message': [{ channel: string; userId: string; text: string | null; at: string }];
+}
+
 export class DialogEngine {
+  readonly events = new EventEmitter<EngineEvents>();
   private readonly queue = new KeyedQueue();
   private readonly botkit: BotkitEngine;
   private readonly deps: DialogDeps;
@@ -80,6 +91,7 @@ export class DialogEngine {
       offices: o.offices,
       handoffMode: o.handoffMode,
       serviceHours: o.serviceHours,
+      serviceOpen: () => o.serviceOpen?.(this.now()) ?? true,
       cases: o.cases,
       caseRouter: o.caseRouter,
     };
@@ -122,6 +134,32 @@ export class DialogEngine {
   }
 
   /**
+   * Says something to a citizen from a person (an agent's reply, "工作人员已接入"), in their
+   * queue: recorded in the transcript and delivered to their open chats even while a person
+   * holds the chat. `handedOver` changes who holds it in the same write. Returns how many
+   * open chats received it (0: it is in the transcript, shown when they open the chat).
+   */
+  say(channel: string, userId: string, replies: Reply[], o: { handedOver?: boolean; by?: string } = {}): Promise<number> {
+    return this.queue.run(`${channel}\u0000${userId}`, async () => {
+      const conversation = await loadConversation(this.o.db, channel, userId);
+      if (o.handedOver !== undefined) conversation.handedOver = o.handedOver;
+      const menu = [...replies].reverse().find((r) => r.type === 'menu');
+      if (menu?.type === 'menu') conversation.state.menu = menu.items;
+      await endTurn(
+        this.o.db,
+        conversation,
+        replies.map((r) => ({
+          direction: 'out' as const,
+          kind: r.type,
+          text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title,
+          payload: { ...(r.type === 'text' ? {} : r), ...(o.by ? { by: o.by } : {}) },
+        })),
+      );
+      return (await this.o.deliver?.(channel, userId, replies)) ?? 0;
+    });
+  }
+
+  /**
    * Removes unfinished case drafts (mobile, name) from conversations idle longer than the
    * context TTL: they are expired already. For a periodic job; returns how many were purged.
    */
@@ -140,6 +178,10 @@ export class DialogEngine {
 
   get cases(): CaseService {
     return this.o.cases;
+  }
+
+  get caseRouter(): CaseRouter {
+    return this.o.caseRouter;
   }
 
   get desk(): CaseDesk | null {
@@ -184,9 +226,11 @@ export class DialogEngine {
     const out = turn.output ?? { replies: [] };
 
     // Effects: the hand-over queue.
+    const handoffs: number[] = [];
     for (const e of out.effects ?? []) {
-      if (e.type === 'handoff_requested') await createHandoff(db, conversation.id, e.summary);
+      if (e.type === 'handoff_requested' && e.queued) handoffs.push(await createHandoff(db, conversation.id, e.summary));
     }
+    const held = conversation.handedOver;
     if (out.handedOver) conversation.handedOver = true;
 
     // What the citizen is owed is told once, marked in the write that saves this turn. Not
@@ -221,6 +265,9 @@ export class DialogEngine {
         told,
       },
     );
+
+    for (const handoffId of handoffs) this.events.emit('handoff', { handoffId, channel: inbound.channel, userId: inbound.userId });
+    if (held) this.events.emit('held-message', { channel: inbound.channel, userId: inbound.userId, text: inbound.text ?? inbound.menuId ?? null, at: now.toISOString() });
 
     const meta: TurnMeta = { intent: 'answer', item: null, candidates: [], aspect: 'general', sources: [], ...out.meta };
     return {
@@ -281,6 +328,7 @@ export function createDialogEngine(
     offices: loadOffices(config.officesPath),
     handoffMode: config.handoffMode,
     serviceHours: config.serviceHours,
+    serviceOpen: (at) => isOpen(config.serviceSchedule, at),
     contextTtlMinutes: config.contextTtlMinutes,
     cases,
     caseRouter,

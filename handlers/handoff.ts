@@ -1,7 +1,8 @@
 /**
  * 转人工: record the request with a summary in the hand-over queue. With a human channel
- * the chat is handed over (the bot then stays silent); without one, 小安 gives the service
- * hours and offers to take a message.
+ * within service hours the chat is handed over (the bot then stays silent); outside them,
+ * 小安 says the hours and offers to take a message (留言); with no human channel, it offers
+ * 留言 without promising hours.
  */
 import type { HandoffSummary } from '../bot/messages.ts';
 import type { HandlerContext, HandlerOutput } from './handler.ts';
@@ -15,7 +16,7 @@ export function handoffSummary(ctx: HandlerContext, intent: string): HandoffSumm
 export function handleHandoff(ctx: HandlerContext): HandlerOutput {
   const summary = handoffSummary(ctx, 'handoff');
   ctx.state.awaiting = undefined;
-  if (ctx.deps.handoffMode === 'queue') {
+  if (ctx.deps.handoffMode === 'queue' && ctx.deps.serviceOpen()) {
     return {
       replies: [{ type: 'text', text: text('handoff_queued') }],
       effects: [{ type: 'handoff_requested', summary, queued: true }],
@@ -27,7 +28,8 @@ export function handleHandoff(ctx: HandlerContext): HandlerOutput {
     replies: [
       {
         type: 'menu',
-        head: text('handoff_unavailable', { hours: ctx.deps.serviceHours }),
+        // Outside the hours, the hours are told; with no human channel at all, they are not promised.
+        head: ctx.deps.handoffMode === 'queue' ? text('handoff_unavailable', { hours: ctx.deps.serviceHours }) : text('handoff_not_offered'),
         items: [
           { id: 'leave_message', label: text('handoff_options.leave_message') },
           { id: 'continue', label: text('handoff_options.continue') },

@@ -17,11 +17,16 @@ import { chatRoutes, type ChatLimits } from './chat-routes.ts';
 import { CitizenSessions } from './citizen-session.ts';
 import { handlersOnly, staffAuth, staffRoutes } from './staff-routes.ts';
 import { outboxRoutes } from './outbox-routes.ts';
+import { inboxRoutes } from './inbox-routes.ts';
+import { Inbox } from '../inbox/inbox.ts';
+import { InboxHub } from '../inbox/hub.ts';
 import { outboxHealth } from '../store/outbox.ts';
 import { caseRoutes } from './case-routes.ts';
 import { staffPages } from './staff-pages.ts';
+import { assistRoutes } from './assist-routes.ts';
+import { HotlineAssistant } from '../assist/assistant.ts';
 import type { CaseEvents } from '../cases/events.ts';
-import type { WecomChannel } from '../../integrations/wecom/channel.ts';
+import { CHANNEL as WECOM_CHANNEL, type WecomChannel } from '../../integrations/wecom/channel.ts';
 
 /** /readyz answers within 2 s: the database check gets this long. */
 const READY_CHECK_MS = 1_500;
@@ -42,11 +47,13 @@ export interface AppDeps {
   wecom?: WecomChannel | null;
   isShuttingDown: () => boolean;
   chatApiToken?: string;
+  assistApiToken?: string;
   trustProxy?: boolean | number | string;
   chatLimits: ChatLimits;
+  handoffWaitMinutes: number;
 }
 
-export function createApp(deps: AppDeps): { app: express.Express; closeStreams: () => void } {
+export function createApp(deps: AppDeps): { app: express.Express; closeStreams: () => void; inbox: Inbox } {
   const { kb, db, engine, push, staffApiToken, caseEvents, caseCallbackSecret, staffSessionHours, wecom, isShuttingDown } = deps;
   const app = express();
   const asker = new Asker(kb);
@@ -122,7 +129,19 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   const chat = chatRoutes(engine, push, db, new CitizenSessions(db, deps.chatApiToken), deps.chatLimits);
   app.use(chat.router);
   app.use(staffRoutes(db, staff));
+  const assistant = new HotlineAssistant({ db, kb, asker });
+  app.use(assistRoutes({ db, kb, asker, staff, token: deps.assistApiToken, assistant }));
   app.use(outboxRoutes(db, staff, handlersOnly, engine.cases));
+  const inbox = new Inbox(db, engine, kb, new InboxHub(), {
+    waitMinutes: deps.handoffWaitMinutes,
+    isAgent: async (username) =>
+      (await db.query(`SELECT 1 FROM staff_users WHERE username = $1 AND 'agent' = ANY(roles) AND NOT disabled`, [username])).rows.length > 0,
+    assistant,
+    budgetOf: async (channel, userId) => (wecom && channel === WECOM_CHANNEL ? wecom.budget(userId) : null),
+  });
+  inbox.listen();
+  const inboxApi = inboxRoutes(db, staff, inbox, inbox.hub);
+  app.use(inboxApi.router);
   app.use(staffPages(db, staffSessionHours));
 
   app.post('/api/ask', async (req, res) => {
@@ -160,5 +179,12 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
     console.error('request failed:', err.message);
     res.status(500).json({ error: '服务暂时不可用，请稍后再试' });
   });
-  return { app, closeStreams: chat.closeStreams };
+  return {
+    app,
+    inbox,
+    closeStreams: () => {
+      chat.closeStreams();
+      inboxApi.closeStreams();
+    },
+  };
 }

@@ -147,7 +147,7 @@ export function staffRoutes(db: Database, auth: StaffAuth): Router {
     res.json({ handoffs });
   });
 
-  router.post('/api/staff/conversations/:channel/:userId/release', auth, handlersOnly, async (req, res) => {
+  router.post('/api/staff/conversations/:channel/:userId/release', auth, rolesOnly('agent', 'handler'), async (req, res) => {
     const target = `${String(req.params.channel)}/${String(req.params.userId)}`;
     const released = await releaseConversation(db, String(req.params.channel), String(req.params.userId));
     await auditOf(res)('conversation.release', { target, outcome: released ? 'ok' : 'failed' });

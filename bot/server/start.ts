@@ -1,5 +1,6 @@
 /** `npm start`: open the store and the knowledge base, serve HTTP, shut down cleanly. */
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
@@ -24,6 +25,8 @@ export interface RunningServer {
   push: PushHub;
   engine: DialogEngine;
   wecom: WecomChannel | null;
+  /** The express app (its routes are checked against the console's OpenAPI contract). */
+  app: Express;
   close: () => Promise<void>;
 }
 
@@ -80,7 +83,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   const retention = setInterval(retain, 86_400_000);
   retention.unref();
   let shuttingDown = false;
-  const { app, closeStreams } = createApp({
+  const { app, closeStreams, inbox } = createApp({
     kb,
     db,
     engine,
@@ -92,9 +95,18 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     wecom,
     isShuttingDown: () => shuttingDown,
     chatApiToken: config.chatApiToken,
+    assistApiToken: config.assistApiToken,
     trustProxy: config.trustProxy,
     chatLimits: config.chatLimits,
+    handoffWaitMinutes: config.handoffWaitMinutes,
   });
+  // Chats nobody took in time are handed back with 留言 offered; checked a few times per wait.
+  const waitMs = config.handoffWaitMinutes * 60_000;
+  const missed = setInterval(
+    () => void inbox.expireWaiting().catch((e: Error) => console.error('inbox:', e.message)),
+    Math.min(Math.max(waitMs / 4, 200), 5_000),
+  );
+  missed.unref();
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -116,6 +128,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     clearInterval(retry);
     wecom?.stop();
     clearTimeout(firstRetention);
+    clearInterval(missed);
     clearInterval(retention);
     // Stop accepting, end event streams, let turns in flight finish, then close the database.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -140,5 +153,5 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
       });
     }
   }
-  return { port, db, push, engine, wecom, close };
+  return { port, db, push, engine, wecom, app, close };
 }

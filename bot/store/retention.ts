@@ -1,6 +1,6 @@
 /**
  * Personal data is kept only as long as it is needed: a daily job deletes messages, the
- * question log, handled-message records, notices told, finished hand-overs and delivered outbox calls older
+ * question log, handled-message records, notices told, finished hand-overs, delivered outbox calls and 热线助手 utterances older
  * than RETENTION_DAYS, idle conversations with nothing left in them, expired citizen sessions,
  * and clears the contact fields of cases closed more than RETENTION_DAYS ago. The audit log is
  * never touched: it is append-only by design (a trigger refuses deletes).
@@ -24,6 +24,8 @@ export interface RetentionReport {
   conversations: number;
   citizenSessions: number;
   casesCleared: number;
+  /** 热线助手: utterances (with staff's verdicts on them) past RETENTION_DAYS, and call contexts idle for a day. */
+  assist: number;
 }
 
 async function deleteInBatches(db: Queryable, table: string, where: string, params: unknown[], key = 'id'): Promise<number> {
@@ -65,6 +67,9 @@ export async function applyRetention(db: Queryable, retentionDays: number, now =
     ),
     citizenSessions: await deleteInBatches(db, 'citizen_sessions', 'last_seen_at < $1', [sessionCutoff], 'token_hash'),
     casesCleared: 0,
+    assist:
+      (await deleteInBatches(db, 'assist_utterances', 'at < $1', [cutoff])) +
+      (await deleteInBatches(db, 'assist_calls', 'updated_at < $1', [new Date(now.getTime() - 86_400_000).toISOString()], 'call_id')),
   };
   // A closed case keeps what it was about and how it ended, not who to call.
   const cleared = await db.query<{ id: string }>(

@@ -527,6 +527,18 @@ export class WecomChannel {
     return 1;
   }
 
+  /** What WeCom still allows toward a citizen: messages left in the 48-hour window, and when it closes. */
+  async budget(user: string): Promise<{ left: number; windowClosesAt: string | null }> {
+    const { rows } = await this.o.db.query<{ last_citizen_at: Date | string; sent: number }>(
+      'SELECT last_citizen_at, sent FROM wecom_budget WHERE open_kfid = $1 AND external_userid = $2',
+      [this.o.openKfId, user],
+    );
+    const b = rows[0];
+    if (!b) return { left: 0, windowClosesAt: null };
+    const closes = new Date(b.last_citizen_at).getTime() + WINDOW_MS;
+    return { left: closes > this.now().getTime() ? Math.max(0, BUDGET - b.sent) : 0, windowClosesAt: new Date(closes).toISOString() };
+  }
+
   /** What the citizen sent, as the engine takes it (unstorable characters dropped, never refused for them). */
   private toInbound(user: string, m: Record<string, unknown>, messageId: string): Inbound {
     const base = { channel: CHANNEL, userId: user, messageId };

@@ -33,6 +33,8 @@ interface Step {
   state?: string;
   handedOver?: boolean;
   says?: string[];
+  /** Words the replies must not contain. */
+  saysNot?: string[];
   notSays?: string[];
   first?: string;
   silent?: boolean;
@@ -113,6 +115,7 @@ describe('dialog scripts', () => {
         if (step.state) expect(r.conversation.state, where).toBe(step.state);
         if (step.handedOver !== undefined) expect(r.conversation.handedOver, where).toBe(step.handedOver);
         for (const s of step.says ?? []) expect(text, where).toContain(s);
+        for (const s of step.saysNot ?? []) expect(text, where).not.toContain(s);
         for (const s of step.notSays ?? []) expect(text, where).not.toContain(s);
         if (step.first) expect(r.replies[0]?.type, where).toBe(step.first);
         if (step.silent) expect(r.replies, where).toEqual([]);

@@ -14,7 +14,7 @@ const STAFF_TOKEN = 'staff-token-0123456789';
 const CHAT_TOKEN = 'chat-token-0123456789';
 
 describe('the audit log over HTTP', () => {
-  const t = useTestServer({ STAFF_API_TOKEN: STAFF_TOKEN, CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue' }, async (config) => {
+  const t = useTestServer({ STAFF_API_TOKEN: STAFF_TOKEN, CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue', SERVICE_HOURS: '7×24 小时' }, async (config) => {
     const db = await openDatabase(config);
     await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
     await addStaff(db, 'li', 'supervisor-password-1', ['supervisor']);

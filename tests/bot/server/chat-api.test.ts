@@ -15,7 +15,7 @@ const post = (base: string, body: unknown, raw?: string) =>
   fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: raw ?? JSON.stringify(body) });
 
 describe('POST /api/chat', () => {
-  const t = useTestServer({ STAFF_API_TOKEN: 'staff-token-0123456789', HANDOFF_MODE: 'queue', CHAT_API_TOKEN: CHAT_TOKEN, CHAT_RATE_PER_MINUTE: '1000' });
+  const t = useTestServer({ STAFF_API_TOKEN: 'staff-token-0123456789', HANDOFF_MODE: 'queue', SERVICE_HOURS: '7×24 小时', CHAT_API_TOKEN: CHAT_TOKEN, CHAT_RATE_PER_MINUTE: '1000' });
 
   it('answers with replies, intent, item, candidates, aspect, sources and the conversation', async () => {
     const res = await post(t.base, { userId: 'api-1', text: '身份证丢了补办要多少钱' });

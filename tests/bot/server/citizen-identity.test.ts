@@ -85,7 +85,7 @@ async function complain(b: Browser, description: string, mobile: string, name?: 
 }
 
 describe('a web citizen is who the session says', () => {
-  const t = useTestServer({ STAFF_API_TOKEN: STAFF_TOKEN, CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue', CHAT_RATE_PER_MINUTE: '1000' });
+  const t = useTestServer({ STAFF_API_TOKEN: STAFF_TOKEN, CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue', SERVICE_HOURS: '7×24 小时', CHAT_RATE_PER_MINUTE: '1000' });
 
   it('issues an HttpOnly SameSite session cookie on the first response, and keeps the citizen by it', async () => {
     const b = new Browser(t.base);

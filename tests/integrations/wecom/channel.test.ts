@@ -37,7 +37,7 @@ describe('微信客服 channel with the simulator', () => {
     WECOM_SECRET: CORP.secret,
     WECOM_OPEN_KFID: CORP.openKfId,
     WECOM_API_BASE: sim.baseUrl,
-    HANDOFF_MODE: 'queue',
+    HANDOFF_MODE: 'queue', SERVICE_HOURS: '7×24 小时',
     WECOM_AGENT_ID: '1000002',
     WECOM_STAFF_USERIDS: 'staff01|staff02',
   });
