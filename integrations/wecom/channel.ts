@@ -496,12 +496,12 @@ export class WecomChannel {
     await this.deliver(user, toWecomMessages(r.replies), msgid);
     for (const e of r.effects) {
       if (e.type !== 'handoff_requested' || !e.queued) continue;
-      // To the queue (2), or straight to a named servicer (3).
+      // Straight to a named servicer in WeCom's own app (state 3); otherwise the session stays
+      // with 小安's API (state 1) and the agent answers from the console's inbox through send_msg.
       const servicer = this.o.servicerUserId;
-      await this.send(
-        () => this.o.client.transServiceState({ open_kfid: this.o.openKfId, external_userid: user, service_state: servicer ? 3 : 2, ...(servicer ? { servicer_userid: servicer } : {}) }),
-        user,
-      );
+      if (servicer) {
+        await this.send(() => this.o.client.transServiceState({ open_kfid: this.o.openKfId, external_userid: user, service_state: 3, servicer_userid: servicer }), user);
+      }
       if (this.o.staffAlert) {
         const summary = [`小安转人工：${e.summary.item ? e.summary.item.name : '未确定事项'}`, ...e.summary.lastQuestions.map((q) => `· ${q}`)].join('\n');
         await this.o.client.sendAppMessage({ touser: this.o.staffAlert.touser, agentid: this.o.staffAlert.agentId, msgtype: 'text', text: { content: summary } }).catch((err: Error) =>

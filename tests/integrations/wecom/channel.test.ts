@@ -23,6 +23,8 @@ describe('toWecomMessages', () => {
   });
 });
 
+const STAFF = 'staff-token-0123456789';
+
 describe('微信客服 channel with the simulator', () => {
   const sim = new WecomSimulator(CORP);
   const dataDir = tempDir();
@@ -38,6 +40,7 @@ describe('微信客服 channel with the simulator', () => {
     WECOM_OPEN_KFID: CORP.openKfId,
     WECOM_API_BASE: sim.baseUrl,
     HANDOFF_MODE: 'queue', SERVICE_HOURS: '7×24 小时',
+    STAFF_API_TOKEN: STAFF,
     WECOM_AGENT_ID: '1000002',
     WECOM_STAFF_USERIDS: 'staff01|staff02',
   });
@@ -99,8 +102,24 @@ describe('微信客服 channel with the simulator', () => {
     expect(heads).toHaveLength(5);
     const order = ['请问您属于哪种情形', '公积金管理中心', '您好，我是小安', '天气', '已为您转接人工客服'].map((s) => heads.findIndex((h) => h.includes(s)));
     expect(order).toEqual([0, 1, 2, 3, 4]);
-    // 转人工 in queue mode: the session moved to the WeCom queue (state 2), and staff got a summary.
-    expect(sim.state('c2')).toBe(2);
+    // 转人工 in queue mode: the session stays with 小安's API (state 1) for the console's inbox, and staff got a summary.
+    expect(sim.state('c2')).toBe(1);
+    const inbox = (await (await fetch(`${base}/api/staff/inbox`, { headers: { authorization: `Bearer ${STAFF}` } })).json()) as { items: Array<{ id: number; channel: string; userId: string }> };
+    const chat = inbox.items.find((i) => i.channel === 'wecom' && i.userId === 'c2')!;
+    const staffPost = (path: string, body: unknown = {}) =>
+      fetch(`${base}/api/staff/inbox/${chat.id}/${path}`, { method: 'POST', headers: { authorization: `Bearer ${STAFF}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    await staffPost('accept');
+    // The burst used the 5-message budget: the agent's reply waits, and the console shows why.
+    expect(await staffPost('reply', { text: '您好，我是网办中心工作人员。' })).toEqual({ delivered: false });
+    const detail = await (await fetch(`${base}/api/staff/inbox/${chat.id}`, { headers: { authorization: `Bearer ${STAFF}` } })).json();
+    expect(detail.budget).toMatchObject({ left: 0 });
+    // The citizen writes again: a new budget, and the agent's next reply goes through send_msg.
+    sim.citizenSays('c2', '在吗');
+    await sim.announce();
+    await settle();
+    expect(await staffPost('reply', { text: '在的，请说。' })).toEqual({ delivered: true });
+    expect(textsTo('c2').at(-1)).toBe('在的，请说。');
+    await staffPost('release');
     const alert = sim.appMessages.at(-1) as { touser: string; agentid: number; text: { content: string } };
     expect(alert).toMatchObject({ touser: 'staff01|staff02', agentid: 1000002 });
     expect(alert.text.content).toContain('小安转人工');
