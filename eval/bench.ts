@@ -71,7 +71,8 @@ const BENCH_TOKEN = randomBytes(24).toString('hex');
 async function startServerProcess(dataDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bot', 'cli', 'xiaoan.js'), 'serve'], {
     // The load names its citizens as a trusted integration does, and is not rate-limited.
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', CHAT_API_TOKEN: BENCH_TOKEN, ASSIST_API_TOKEN: BENCH_TOKEN, CHAT_RATE_PER_MINUTE: '1000000' },
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', CHAT_API_TOKEN: BENCH_TOKEN, ASSIST_API_TOKEN: BENCH_TOKEN, STAFF_API_TOKEN: BENCH_TOKEN,
+      CHAT_RATE_PER_MINUTE: '1000000', HANDOFF_MODE: 'queue', SERVICE_HOURS: '7×24 小时' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -134,9 +135,51 @@ async function benchChat(dataDir: string, questions: string[]): Promise<void> {
     // One citizen at a time: the time a single turn takes end to end over HTTP.
     report('1 citizen at a time, 15 s', await run(15, 1));
     await benchAssist(server.port, questions);
+    await benchInboxPush(server.port);
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * 人工会话: how long after a citizen's 转人工 is sent the hand-over reaches an open console
+ * (the server-sent event on /api/staff/inbox/events), one hand-over at a time.
+ */
+async function benchInboxPush(port: number): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  const events = await fetch(`${base}/api/staff/inbox/events`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
+  const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  const nextHandoff = async (userId: string) => {
+    for (;;) {
+      const m = new RegExp(`event: handoff\ndata: (.*"action":"created".*"userId":"${userId}".*)\n\n`).exec(buf);
+      if (m) {
+        buf = buf.slice(m.index + m[0].length);
+        return;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the inbox stream ended');
+      buf += value;
+    }
+  };
+  const delays: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const userId = `bench-handoff-${i}`;
+    const started = performance.now();
+    const pushed = nextHandoff(userId);
+    await fetch(`${base}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
+      body: JSON.stringify({ userId, text: '转人工' }),
+    });
+    await pushed;
+    delays.push(performance.now() - started);
+  }
+  await reader.cancel();
+  console.log(
+    `inbox push, 转人工 sent → event at the console (${delays.length} hand-overs): ` +
+      `median ${percentile(delays, 50).toFixed(1)} ms, p95 ${percentile(delays, 95).toFixed(1)} ms, max ${Math.max(...delays).toFixed(1)} ms`,
+  );
 }
 
 /**
