@@ -95,6 +95,7 @@ const schema = z
     STAFF_SESSION_HOURS: z.coerce.number({ message: 'STAFF_SESSION_HOURS must be a number' }).positive('STAFF_SESSION_HOURS must be positive').default(8),
     STAFF_API_TOKEN: z.string().trim().min(16, 'STAFF_API_TOKEN must be at least 16 characters').optional(),
     CHAT_API_TOKEN: z.string().trim().min(16, 'CHAT_API_TOKEN must be at least 16 characters').optional(),
+    METRICS_TOKEN: z.string().trim().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     ASSIST_API_TOKEN: z.string().trim().min(16, 'ASSIST_API_TOKEN must be at least 16 characters').optional(),
     TRUST_PROXY: z
       .string()
@@ -181,6 +182,8 @@ export interface Config {
   chatApiToken?: string;
   /** Bearer token of a hotline system that pushes callers' utterances to 热线助手 (POST /api/assist only). */
   assistApiToken?: string;
+  /** Bearer token for GET /metrics; without it, only this machine may read them. */
+  metricsToken?: string;
   /** Express "trust proxy": only then X-Forwarded-Proto / -For are believed. */
   trustProxy?: boolean | number | string;
   /** Messages, the question log and finished drafts are kept this many days; closed cases' contact fields too. */
@@ -235,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staffSessionHours: c.STAFF_SESSION_HOURS,
     chatApiToken: c.CHAT_API_TOKEN,
     assistApiToken: c.ASSIST_API_TOKEN,
+    metricsToken: c.METRICS_TOKEN,
     trustProxy: c.TRUST_PROXY === undefined ? undefined : /^true$/i.test(c.TRUST_PROXY) ? true : /^false$/i.test(c.TRUST_PROXY) ? false : /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
     retentionDays: c.RETENTION_DAYS,
     chatLimits: { perCitizen: c.CHAT_RATE_PER_MINUTE, perAddress: c.CHAT_RATE_PER_ADDRESS },

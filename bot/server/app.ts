@@ -18,6 +18,7 @@ import { CitizenSessions } from './citizen-session.ts';
 import { handlersOnly, staffAuth, staffRoutes } from './staff-routes.ts';
 import { outboxRoutes } from './outbox-routes.ts';
 import { inboxRoutes } from './inbox-routes.ts';
+import { metricsRoutes } from './metrics.ts';
 import { Inbox } from '../inbox/inbox.ts';
 import { InboxHub } from '../inbox/hub.ts';
 import { outboxHealth } from '../store/outbox.ts';
@@ -48,6 +49,7 @@ export interface AppDeps {
   isShuttingDown: () => boolean;
   chatApiToken?: string;
   assistApiToken?: string;
+  metricsToken?: string;
   trustProxy?: boolean | number | string;
   chatLimits: ChatLimits;
   handoffWaitMinutes: number;
@@ -98,6 +100,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   if (wecom) app.use(wecom.routes());
   app.use(express.json({ limit: '32kb' }));
 
+  app.use(metricsRoutes(db, deps.metricsToken));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
