@@ -61,4 +61,32 @@ describe('staff console: the desk', () => {
     expect(await page.getByRole('alert').innerText()).toBe('登录失败次数过多，请 15 分钟后再试。');
     expect(violations).toEqual([]);
   });
+
+  it('shows a case the platform held as invalid; a handler corrects it and it goes through', async () => {
+    const request = {
+      channel: 'web',
+      userId: 'w-held',
+      newCase: { type: '投诉', description: '窗口人员态度差', category: '不存在的分类', citizen: { id: 'web:w-held', mobile: '13812345678', consentToContact: true }, channel: 'web' },
+    };
+    await t.server.db.query(
+      `INSERT INTO outbox (kind, idempotency_key, payload, status, attempts, last_status, last_error) VALUES ('create_case', 'case:held-1', $1, 'invalid', 1, 422, 'case platform answered 422: description too short')`,
+      [JSON.stringify(request)],
+    );
+    const page = await b.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${t.base}/staff/login`);
+    await page.getByLabel('用户名').fill('zhang');
+    await page.getByLabel('密码').fill('handler-password-1');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(/\/staff\/desk$/);
+    await page.getByRole('navigation', { name: '功能' }).getByText('转办异常').click();
+    const table = page.locator('[data-test=outbox]');
+    await table.getByText('内容有误，待修改').waitFor();
+    expect(await table.innerText()).not.toContain('13812345678');
+    await table.getByRole('button', { name: '修改并重发' }).click();
+    await page.getByLabel('诉求内容').fill('政务大厅户籍窗口工作人员态度很差，多次推诿不办理。');
+    await page.getByLabel('分类').fill('窗口服务');
+    await page.getByRole('button', { name: '重新提交' }).click();
+    await page.getByText(/已重新提交，诉求编号 XA\d+/).waitFor();
+    await table.getByText('没有未送达的调用').waitFor();
+  });
 });

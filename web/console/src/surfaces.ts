@@ -12,6 +12,7 @@ export interface Surface {
 export const SURFACES: Surface[] = [
   { path: '/inbox', title: '人工会话', roles: ['agent'], view: () => import('./views/inbox/InboxView.vue') },
   { path: '/desk', title: '诉求办理', roles: ['handler', 'supervisor'], view: () => import('./views/desk/DeskView.vue') },
+  { path: '/outbox', title: '转办异常', roles: ['handler', 'supervisor'], view: () => import('./views/outbox/OutboxView.vue') },
   { path: '/audit', title: '审计日志', roles: ['supervisor'], view: () => import('./views/audit/AuditView.vue') },
   { path: '/hotline', title: '热线助手', roles: ['hotline'], view: () => import('./views/hotline/HotlineView.vue') },
 ];
