@@ -13,11 +13,11 @@ import type { Database } from '../store/database.ts';
 import { recentMessages } from '../store/conversations.ts';
 import type { Citizen, CitizenSessions } from './citizen-session.ts';
 import { wellFormed } from '../storable-text.ts';
+import { EventStreams } from './event-stream.ts';
 
 export { WEB_CHANNEL } from './citizen-session.ts';
 /** Web chat bubbles stay readable below this; longer answers are split. */
 const WEB_MAX_TEXT = 800;
-const HEARTBEAT_MS = 25_000;
 /** Open event streams per citizen: a few tabs, not a flood. */
 const MAX_STREAMS = 3;
 
@@ -79,7 +79,7 @@ const tooMany = { error: '您发送得太快了，请稍等一会儿再试。' }
 
 export function chatRoutes(engine: DialogEngine, push: PushHub, db: Database, sessions: CitizenSessions, limits: ChatLimits): ChatRoutes {
   const router = Router();
-  const streams = new Set<Response>();
+  const streams = new EventStreams();
   const citizenOf = (res: Response) => res.locals.citizen as Citizen;
   const byAddress = rateLimit({
     windowMs: 60_000,
@@ -132,17 +132,8 @@ export function chatRoutes(engine: DialogEngine, push: PushHub, db: Database, se
   router.get('/api/chat/events', byAddress, identify, byCitizen, (req: Request, res: Response) => {
     const { channel, userId } = citizenOf(res);
     if (push.connections(channel, userId) >= MAX_STREAMS) return void res.status(429).json({ error: '已打开的对话窗口太多了，请关闭一些再试。' });
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    const unsubscribe = push.subscribe(channel, userId, (replies) => res.write(`event: message\ndata: ${JSON.stringify({ replies })}\n\n`));
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-    streams.add(res);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(res);
-    });
+    streams.start(req, res, (send) => push.subscribe(channel, userId, (replies) => send('message', { replies })));
   });
 
-  return { router, closeStreams: () => streams.forEach((s) => s.end()) };
+  return { router, closeStreams: () => streams.closeAll() };
 }

@@ -18,9 +18,9 @@ import type { Database } from '../store/database.ts';
 import { Inbox, InboxError } from '../inbox/inbox.ts';
 import type { InboxHub } from '../inbox/hub.ts';
 import { wellFormed } from '../storable-text.ts';
+import { EventStreams } from './event-stream.ts';
 import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
-const HEARTBEAT_MS = 25_000;
 const agentsOnly = rolesOnly('agent');
 
 function idOf(req: Request): number {
@@ -45,7 +45,7 @@ function field(req: Request, name: string, o: { optional?: boolean; max?: number
 
 export function inboxRoutes(db: Database, auth: StaffAuth, inbox: Inbox, hub: InboxHub): { router: Router; closeStreams: () => void } {
   const router = Router();
-  const streams = new Set<Response>();
+  const streams = new EventStreams();
 
   /** Runs an action; an InboxError is its 4xx, recorded in the audit log like the rest. */
   const act =
@@ -70,16 +70,7 @@ export function inboxRoutes(db: Database, auth: StaffAuth, inbox: Inbox, hub: In
   });
 
   router.get('/api/staff/inbox/events', auth, agentsOnly, (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    const unsubscribe = hub.subscribe((e) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-    streams.add(res);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(res);
-    });
+    streams.start(req, res, (send) => hub.subscribe((e) => send(e.type, e)));
   });
 
   router.get('/api/staff/agents', auth, agentsOnly, async (_req, res) => {
@@ -116,5 +107,5 @@ export function inboxRoutes(db: Database, auth: StaffAuth, inbox: Inbox, hub: In
     }),
   );
 
-  return { router, closeStreams: () => streams.forEach((s) => s.end()) };
+  return { router, closeStreams: () => streams.closeAll() };
 }

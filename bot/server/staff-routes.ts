@@ -18,19 +18,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 /** The hidden form field that carries the CSRF token of a plain HTML form (logout). */
 export const CSRF_FIELD = '_csrf';
 
-/** A cookie's value; a malformed one is simply absent. */
-export function cookie(req: Request, name: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k !== name) continue;
-    try {
-      return decodeURIComponent(v.join('='));
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
+export { cookie } from './cookies.ts';
+import { cookie } from './cookies.ts';
 
 export function sessionCookie(req: Request, value: string, maxAgeSeconds: number): string {
   // Secure whenever the browser reached us over HTTPS (directly, or via a trusted proxy).

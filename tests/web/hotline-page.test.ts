@@ -28,7 +28,7 @@ describe('staff console: 热线助手', () => {
     await page.waitForURL(/\/staff\/hotline$/);
     expect(await page.getByRole('navigation', { name: '功能' }).innerText()).toBe('热线助手');
     const callId = await page.locator('[data-test=callId]').innerText();
-    expect(callId).toMatch(/^H\d{8}-\d{6}-[0-9a-f]{6}$/);
+    expect(callId).toMatch(/^H\d{8}T\d{6}-[a-z]{6}$/);
 
     // Typed, and sent with Enter from the keyboard.
     const box = page.getByLabel('来电人说的话');

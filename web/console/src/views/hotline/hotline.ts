@@ -32,8 +32,10 @@ const pad = (n: number) => String(n).padStart(2, '0');
  * from crypto.getRandomValues, which works on plain HTTP too (randomUUID needs HTTPS).
  */
 export function newCallId(now = new Date()): string {
-  const rnd = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
-  return `H${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}-${rnd}`;
+  // Letters only after the time, and a "T" between date and time: no run of digits (even across
+  // "-", as the server reads numbers) can look like a mobile or ID number, which it refuses.
+  const rnd = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => String.fromCharCode(97 + (b % 26))).join('');
+  return `H${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}T${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}-${rnd}`;
 }
 
 /**
