@@ -47,6 +47,8 @@ export type Effect = { type: 'handoff_requested'; summary: HandoffSummary; queue
 export interface HandoffSummary {
   intent: string;
   item: { id: string; name: string } | null;
+  /** The 情形 the citizen named for that item, if any. */
+  situation?: string;
   lastQuestions: string[];
 }
 

@@ -10,7 +10,12 @@ import { text } from './texts.ts';
 
 export function handoffSummary(ctx: HandlerContext, intent: string): HandoffSummary {
   const g = ctx.state.itemId ? ctx.deps.kb.index.guides.get(ctx.state.itemId) : undefined;
-  return { intent, item: g ? { id: g.id, name: g.name } : null, lastQuestions: ctx.state.recent.slice(-3) };
+  return {
+    intent,
+    item: g ? { id: g.id, name: g.name } : null,
+    ...(g && ctx.state.situation ? { situation: ctx.state.situation } : {}),
+    lastQuestions: ctx.state.recent.slice(-3),
+  };
 }
 
 export function handleHandoff(ctx: HandlerContext): HandlerOutput {

@@ -135,6 +135,17 @@ describe('the live inbox', () => {
     stream.close();
   });
 
+  it('carries the item and the 情形 the citizen named into the summary', async () => {
+    const c = citizenOf(t.base, 'inbox-4');
+    await c.say('身份证丢了怎么办');
+    await c.say('在户籍地补领');
+    await c.say('转人工');
+    const item = (await wang.get('/api/staff/inbox')).body.items.find((i: { userId: string }) => i.userId === 'inbox-4');
+    expect(item.summary).toMatchObject({ item: { id: 'sfz-04' }, situation: expect.stringContaining('户籍地') });
+    await wang.post(`/api/staff/inbox/${item.id}/accept`);
+    await wang.post(`/api/staff/inbox/${item.id}/release`);
+  });
+
   it('offers 留言 when nobody takes the chat in time, and an agent can still take it up', async () => {
     const c = citizenOf(t.base, 'inbox-3');
     await c.say('转人工');
