@@ -4,7 +4,7 @@
  * transcript, replies, sends a guide card, keeps private notes, transfers it to a colleague,
  * opens a case with the details filled in, and releases it back to 小安. A chat nobody takes
  * within HANDOFF_WAIT_MINUTES is handed back to the bot and the citizen is offered 留言 — never
- * left in silence; an agent may still take it up. Every change is an event pushed to the
+ * left in silence; an agent may still take it up for a day (a new 转人工 replaces it). Every change is an event pushed to the
  * consoles (InboxHub) and recorded in handoff_events.
  */
 import { randomUUID } from 'node:crypto';
@@ -82,6 +82,7 @@ const SELECT = `SELECT h.id, c.channel, c.user_id, h.status, h.summary, h.assign
   FROM handoffs h JOIN conversations c ON c.id = h.conversation_id`;
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const MAX_TEXT = 2000;
+const MISSED_KEPT_MS = 86_400_000;
 
 export class Inbox {
   constructor(
@@ -136,7 +137,12 @@ export class Inbox {
 
   /** Chats waiting, taken, or missed (still to take up); oldest first. */
   async list(): Promise<InboxItem[]> {
-    const { rows } = await this.db.query<Row>(`${SELECT} WHERE h.kind = 'handoff' AND h.status IN ('open', 'accepted', 'missed') ORDER BY h.created_at, h.id`);
+    // A missed chat stays a day to be taken up; after that it is history.
+    const since = new Date(this.now().getTime() - MISSED_KEPT_MS).toISOString();
+    const { rows } = await this.db.query<Row>(
+      `${SELECT} WHERE h.kind = 'handoff' AND (h.status IN ('open', 'accepted') OR (h.status = 'missed' AND h.missed_at >= $1)) ORDER BY h.created_at, h.id`,
+      [since],
+    );
     return rows.map((r) => this.item(r));
   }
 

@@ -185,10 +185,14 @@ export interface HandoffRow {
 
 /** A 转人工 request in the staff queue, with what the bot knew (messages left for staff are cases now). */
 export async function createHandoff(db: Database, conversationId: number, summary: HandoffSummary): Promise<number> {
-  const { rows } = await db.query<{ id: string }>("INSERT INTO handoffs (conversation_id, kind, summary) VALUES ($1, 'handoff', $2) RETURNING id", [
-    conversationId,
-    maskPersonalNumbers(JSON.stringify(summary)),
-  ]);
+  // A new request supersedes one nobody took in time: the inbox shows the citizen once.
+  const { rows } = await db.query<{ id: string }>(
+    `WITH superseded AS (
+       UPDATE handoffs SET status = 'closed', updated_at = now() WHERE conversation_id = $1 AND kind = 'handoff' AND status = 'missed'
+     )
+     INSERT INTO handoffs (conversation_id, kind, summary) VALUES ($1, 'handoff', $2) RETURNING id`,
+    [conversationId, maskPersonalNumbers(JSON.stringify(summary))],
+  );
   return Number(rows[0]!.id);
 }
 

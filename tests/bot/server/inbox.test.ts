@@ -159,6 +159,19 @@ describe('the live inbox', () => {
     expect((await wang.post(`/api/staff/inbox/${id}/accept`)).status).toBe(200);
     expect((await c.history()).at(-1)!.text).toContain('工作人员已接入');
     expect((await c.say('我想问户口的事')).replies).toEqual([]);
+    await wang.post(`/api/staff/inbox/${id}/release`);
+  });
+
+  it('shows a citizen once: a new 转人工 replaces the request nobody took', async () => {
+    const c = citizenOf(t.base, 'inbox-5');
+    await c.say('转人工');
+    const first = (await wang.get('/api/staff/inbox')).body.items.find((i: { userId: string }) => i.userId === 'inbox-5').id;
+    await expect.poll(async () => (await wang.get(`/api/staff/inbox/${first}`)).body.status, { timeout: 15_000, interval: 250 }).toBe('missed');
+    await c.say('转人工');
+    const mine = (await wang.get('/api/staff/inbox')).body.items.filter((i: { userId: string }) => i.userId === 'inbox-5');
+    expect(mine).toHaveLength(1);
+    expect(mine[0].id).not.toBe(first);
+    expect((await wang.get(`/api/staff/inbox/${first}`)).body.status).toBe('closed');
   });
 });
 
