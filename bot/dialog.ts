@@ -133,7 +133,10 @@ export async function readInContext(
   }
   // A short message that names no service ("小孩的呢", "那补办呢", "第一次办") is read
   // together with the current item's core name; it may stay on the item or move to a sibling.
-  if (!confidentElsewhere && [...message].length <= 15 && (SIBLING_CUE.test(message) || (!namesService && [...message].length <= 8))) {
+  // "那护照呢" while on 身份证 names another service: a new question, not a sibling of this item.
+  const currentName = deps.kb.text.normalizer.normalize(current.name);
+  const namesOther = deps.kb.terms.named(r.normalized).some((t) => !currentName.includes(t) && !current.category.includes(t));
+  if (!confidentElsewhere && !namesOther && [...message].length <= 15 && (SIBLING_CUE.test(message) || (!namesService && [...message].length <= 8))) {
     const core = coreName(ctx, current.name);
     const moved = await deps.asker.ask(`${core} ${message.replace(SIBLING_CUE, '')}`);
     const sibling = moved.candidates.find((c) => deps.kb.index.guides.get(c.id)?.category === current.category);

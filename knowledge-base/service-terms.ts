@@ -25,6 +25,11 @@ export class ServiceTerms {
     return this.text.tokenizer.tokens(normalized).some((t) => this.terms.has(t));
   }
 
+  /** The service terms a normalised message contains, in order. */
+  named(normalized: string): string[] {
+    return this.text.tokenizer.tokens(normalized).filter((t) => this.terms.has(t));
+  }
+
   get size(): number {
     return this.terms.size;
   }
