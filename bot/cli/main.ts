@@ -14,7 +14,7 @@ import { chunkGuides } from '../../knowledge-base/chunks.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { loadTextPipeline } from '../../knowledge-base/text-pipeline.ts';
 import { formatProblem, validateGuideSet } from '../../knowledge-base/validate.ts';
-import { openDatabase, type Database } from '../store/database.ts';
+import { DatabaseInUseError, openDatabase, type Database } from '../store/database.ts';
 import { publishKbVersion } from '../store/kb-versions.ts';
 import { logQuestion } from '../store/question-log.ts';
 import { progressBar } from './progress.ts';
@@ -181,6 +181,27 @@ program
     await startServer(config());
   });
 
+/**
+ * An account change on the store. With PostgreSQL (DATABASE_URL) it runs beside a running
+ * server; embedded PGlite admits one process per DATA_DIR, so beside a server it says what to do.
+ */
+async function withStaffStore<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+  const c = config();
+  try {
+    return await withDatabase(c, fn);
+  } catch (e) {
+    if (!(e instanceof DatabaseInUseError)) throw e;
+    throw new UsageError(
+      `数据目录 ${c.dataDir} 正被另一个小安进程（如运行中的服务）使用（内置数据库 PGlite 只允许一个进程打开），账号未改动。` +
+        '请由系统管理员在工作台的“账号管理”（/staff/accounts）中操作；或先停止服务，执行本命令后再启动。' +
+        '使用 PostgreSQL（DATABASE_URL）时本命令可在服务运行时执行。\n' +
+        `(DATA_DIR ${c.dataDir} is in use by another xiaoan process, such as a running server; embedded PGlite admits one. Nothing was changed. ` +
+        'Use the console\'s 账号管理 at /staff/accounts as an admin, or stop the server, run this command and start it again. ' +
+        'With DATABASE_URL (PostgreSQL) this command works beside a running server.)',
+    );
+  }
+}
+
 const staffCmd = program.command('staff').description('staff accounts of the case desk');
 staffCmd
   .command('add')
@@ -201,7 +222,7 @@ staffCmd
       password = await new Promise<string>((resolve) => rl.question('密码（至少 10 位）：', resolve));
       rl.close();
     }
-    const r = await withDatabase(config(), (db) => addStaff(db, username, password.trim(), roles, 'cli'));
+    const r = await withStaffStore((db) => addStaff(db, username, password.trim(), roles, 'cli'));
     console.log(
       r.created
         ? `staff member ${username} (${roles.join(', ')}) added.`
@@ -214,7 +235,7 @@ staffCmd
   .argument('<username>')
   .action(async (username: string) => {
     const { setStaffDisabled } = await import('../store/staff.ts');
-    if (!(await withDatabase(config(), (db) => setStaffDisabled(db, username, true, 'cli')))) throw new UsageError(`no staff member ${username}`);
+    if (!(await withStaffStore((db) => setStaffDisabled(db, username, true, 'cli')))) throw new UsageError(`no staff member ${username}`);
     console.log(`staff member ${username} disabled; their sessions have ended.`);
   });
 staffCmd
@@ -223,7 +244,7 @@ staffCmd
   .argument('<username>')
   .action(async (username: string) => {
     const { setStaffDisabled } = await import('../store/staff.ts');
-    if (!(await withDatabase(config(), (db) => setStaffDisabled(db, username, false, 'cli')))) throw new UsageError(`no staff member ${username}`);
+    if (!(await withStaffStore((db) => setStaffDisabled(db, username, false, 'cli')))) throw new UsageError(`no staff member ${username}`);
     console.log(`staff member ${username} enabled.`);
   });
 

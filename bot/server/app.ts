@@ -18,6 +18,7 @@ import { CitizenSessions } from './citizen-session.ts';
 import { handlersOnly, staffAuth, staffRoutes } from './staff-routes.ts';
 import { outboxRoutes } from './outbox-routes.ts';
 import { inboxRoutes } from './inbox-routes.ts';
+import { accountRoutes } from './account-routes.ts';
 import { metricsRoutes } from './metrics.ts';
 import { Inbox } from '../inbox/inbox.ts';
 import { InboxHub } from '../inbox/hub.ts';
@@ -145,6 +146,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   inbox.listen();
   const inboxApi = inboxRoutes(db, staff, inbox, inbox.hub);
   app.use(inboxApi.router);
+  app.use(accountRoutes(db, staff, engine.caseRouter.units));
   app.use(staffPages(db, staffSessionHours));
 
   app.post('/api/ask', async (req, res) => {

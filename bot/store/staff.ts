@@ -3,7 +3,8 @@
  * sessions are random tokens stored only as their SHA-256, and they expire. Logins are
  * throttled per account and per client address in the database (shared by every process),
  * a password change or a disabled account ends the account's sessions, and every login,
- * lockout and account change goes to the audit log.
+ * lockout and account change goes to the audit log. Admins change accounts in the console
+ * (账号管理) under one rule: the bureau always keeps an enabled admin.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -59,39 +60,213 @@ export async function checkPassword(password: string, stored: string): Promise<b
 }
 
 const USERNAME = /^[\w.-]{2,40}$/;
+export const MIN_PASSWORD_LENGTH = 10;
+/** Serialises the changes that could take the last enabled admin away (two admins disabling each other at once). */
+const ADMIN_LOCK = 7_246_018;
+
+/** A change refused: 400 bad input, 404 no such account, 409 it conflicts (exists, or would lock the bureau out). */
+export class StaffError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409,
+  ) {
+    super(message);
+  }
+}
+
+/** Who makes a change, for the audit log: a staff username (with the address they came from) or "cli". */
+export type Actor = string | { name: string; address?: string };
+const who = (a: Actor) => (typeof a === 'string' ? { actor: a } : { actor: a.name, address: a.address });
+const nameOf = (a: Actor) => (typeof a === 'string' ? a : a.name);
+
+export function usernameProblem(username: string): string | null {
+  return USERNAME.test(username) ? null : '用户名须为 2–40 个字母、数字、“_”、“.”或“-” (username: 2–40 letters, digits, "_", "." or "-")';
+}
+
+export function passwordProblem(password: string): string | null {
+  return password.length >= MIN_PASSWORD_LENGTH ? null : `密码至少 ${MIN_PASSWORD_LENGTH} 个字符 (password: at least ${MIN_PASSWORD_LENGTH} characters)`;
+}
+
+/** Roles given as a list: at least one, each known (StaffError 400 in Chinese otherwise). */
+export function checkRoles(roles: readonly string[]): StaffRole[] {
+  const given = [...new Set(roles)];
+  const unknown = given.filter((r) => !(STAFF_ROLES as readonly string[]).includes(r));
+  if (!given.length || unknown.length) {
+    const known = STAFF_ROLES.map((r) => `${r}（${ROLE_NAMES[r]}）`).join('、');
+    throw new StaffError(`${unknown.length ? `未知角色 ${unknown.slice(0, 5).map((r) => r.slice(0, 20)).join('、')}；` : '至少选择一个角色；'}可选：${known}`, 400);
+  }
+  return given as StaffRole[];
+}
+
+/** An account as an admin sees it. */
+export interface StaffAccount {
+  username: string;
+  displayName: string | null;
+  roles: StaffRole[];
+  unit: string | null;
+  disabled: boolean;
+  createdAt: string;
+  lastLoginAt: string | null;
+}
+
+interface AccountRow {
+  username: string;
+  display_name: string | null;
+  roles: StaffRole[];
+  unit: string | null;
+  disabled: boolean;
+  created_at: Date | string;
+  last_login_at: Date | string | null;
+}
+const ACCOUNT_COLUMNS = 'username, display_name, roles, unit, disabled, created_at, last_login_at';
+const accountOf = (r: AccountRow): StaffAccount => ({
+  username: r.username,
+  displayName: r.display_name,
+  roles: r.roles,
+  unit: r.unit,
+  disabled: r.disabled,
+  createdAt: new Date(r.created_at).toISOString(),
+  lastLoginAt: r.last_login_at == null ? null : new Date(r.last_login_at).toISOString(),
+});
+
+export async function listStaff(db: Queryable): Promise<StaffAccount[]> {
+  const { rows } = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM staff_users ORDER BY username`);
+  return rows.map(accountOf);
+}
+
+export async function getStaff(db: Queryable, username: string): Promise<StaffAccount | null> {
+  const { rows } = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM staff_users WHERE username = $1`, [username]);
+  return rows[0] ? accountOf(rows[0]) : null;
+}
+
+/** The unit and display name of an account; null clears one, undefined leaves it. */
+export interface StaffDetails {
+  unit?: string | null;
+  displayName?: string | null;
+}
 
 /**
  * Adds a staff member, or sets a new password and role for an existing one (a password
  * change: their sessions end and their login lock is lifted). A disabled account stays disabled.
+ * With onlyNew an existing account is refused (StaffError 409) and left as it is.
  */
-export async function addStaff(db: Database, username: string, password: string, roles: StaffRole[], actor = 'cli'): Promise<{ created: boolean; disabled: boolean }> {
-  if (!USERNAME.test(username)) throw new Error('username: 2–40 letters, digits, "_", "." or "-"');
-  if (password.length < 10) throw new Error('password: at least 10 characters');
-  roles = parseRoles(roles.join(','));
+export async function addStaff(
+  db: Database,
+  username: string,
+  password: string,
+  roles: StaffRole[],
+  actor: Actor = 'cli',
+  o: StaffDetails & { onlyNew?: boolean } = {},
+): Promise<{ created: boolean; disabled: boolean }> {
+  const problem = usernameProblem(username) ?? passwordProblem(password);
+  if (problem) throw new StaffError(problem, 400);
+  roles = checkRoles(roles);
   const hash = await hashPassword(password);
+  const details = { ...(o.unit !== undefined ? { unit: o.unit } : {}), ...(o.displayName !== undefined ? { displayName: o.displayName } : {}) };
   return db.transaction(async (tx) => {
     const before = await tx.query<{ disabled: boolean }>('SELECT disabled FROM staff_users WHERE username = $1 FOR UPDATE', [username]);
-    await tx.query(
-      `INSERT INTO staff_users (username, password_hash, roles) VALUES ($1, $2, $3)
-       ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles`,
-      [username, hash, roles],
+    if (before.rows[0] && o.onlyNew) throw new StaffError(`账号 ${username} 已存在`, 409);
+    const { rows } = await tx.query(
+      `INSERT INTO staff_users (username, password_hash, roles, unit, display_name) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (username) DO ${
+         o.onlyNew
+           ? 'NOTHING'
+           : `UPDATE SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles${o.unit !== undefined ? ', unit = EXCLUDED.unit' : ''}${o.displayName !== undefined ? ', display_name = EXCLUDED.display_name' : ''}`
+       }
+       RETURNING username`,
+      [username, hash, roles, o.unit ?? null, o.displayName ?? null],
     );
+    // Created by another request between the check and the insert.
+    if (!rows[0]) throw new StaffError(`账号 ${username} 已存在`, 409);
     const created = !before.rows[0];
     const ended = created ? 0 : await endSessions(tx, username);
     await tx.query('DELETE FROM login_throttle WHERE key = $1', [accountKey(username)]);
-    await appendAudit(tx, { actor, action: created ? 'staff.create' : 'staff.update', target: username, details: { roles, ...(created ? {} : { passwordChanged: true, sessionsEnded: ended }) } });
+    await appendAudit(tx, { ...who(actor), action: created ? 'staff.create' : 'staff.update', target: username, details: { roles, ...details, ...(created ? {} : { passwordChanged: true, sessionsEnded: ended }) } });
     return { created, disabled: before.rows[0]?.disabled ?? false };
   });
 }
 
-/** Disables (ending every session) or re-enables an account; false when there is no such account. */
-export async function setStaffDisabled(db: Database, username: string, disabled: boolean, actor = 'cli'): Promise<boolean> {
+/** A new password for an account: its sessions end and its login lock is lifted. Null when there is no such account. */
+export async function resetStaffPassword(db: Database, username: string, password: string, actor: Actor = 'cli'): Promise<{ sessionsEnded: number } | null> {
+  const problem = passwordProblem(password);
+  if (problem) throw new StaffError(problem, 400);
+  const hash = await hashPassword(password);
   return db.transaction(async (tx) => {
+    const { rows } = await tx.query('UPDATE staff_users SET password_hash = $2 WHERE username = $1 RETURNING username', [username, hash]);
+    if (!rows[0]) return null;
+    const sessionsEnded = await endSessions(tx, username);
+    await tx.query('DELETE FROM login_throttle WHERE key = $1', [accountKey(username)]);
+    await appendAudit(tx, { ...who(actor), action: 'staff.password', target: username, details: { sessionsEnded } });
+    return { sessionsEnded };
+  });
+}
+
+/**
+ * Takes the admin lock and refuses (409) a change that would leave the bureau without an
+ * enabled admin: an admin taking their own admin role or account away, or the last enabled
+ * admin losing either.
+ */
+async function keepAnAdmin(tx: Queryable, username: string, actor: Actor, what: 'role' | 'account'): Promise<void> {
+  if (username === nameOf(actor)) {
+    throw new StaffError(what === 'role' ? '不能取消自己的系统管理员角色，请由另一位系统管理员操作' : '不能停用自己的账号，请由另一位系统管理员操作', 409);
+  }
+  const { rows } = await tx.query<{ n: number | string }>(
+    `SELECT count(*) AS n FROM staff_users WHERE 'admin' = ANY(roles) AND NOT disabled AND username <> $1`,
+    [username],
+  );
+  if (Number(rows[0]?.n ?? 0) === 0) {
+    throw new StaffError(
+      what === 'role' ? `${username} 是最后一个可用的系统管理员，不能取消其管理员角色；请先为另一个账号设置系统管理员` : `${username} 是最后一个可用的系统管理员，不能停用；请先为另一个账号设置系统管理员`,
+      409,
+    );
+  }
+}
+
+/**
+ * Changes an account's roles, unit or display name (what is undefined stays). Sessions go on
+ * with the new roles at their next request. Refuses (409) to leave no enabled admin.
+ */
+export async function updateStaff(db: Database, username: string, change: { roles?: StaffRole[] } & StaffDetails, actor: Actor = 'cli'): Promise<StaffAccount> {
+  const roles = change.roles === undefined ? undefined : checkRoles(change.roles);
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_LOCK]);
+    const { rows } = await tx.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM staff_users WHERE username = $1 FOR UPDATE`, [username]);
+    const before = rows[0];
+    if (!before) throw new StaffError(`没有账号 ${username}`, 404);
+    if (roles && before.roles.includes('admin') && !roles.includes('admin') && !before.disabled) await keepAnAdmin(tx, username, actor, 'role');
+    const after = await tx.query<AccountRow>(
+      `UPDATE staff_users SET roles = $2, unit = $3, display_name = $4 WHERE username = $1 RETURNING ${ACCOUNT_COLUMNS}`,
+      [username, roles ?? before.roles, change.unit === undefined ? before.unit : change.unit, change.displayName === undefined ? before.display_name : change.displayName],
+    );
+    const account = accountOf(after.rows[0]!);
+    // What changed, and what it was.
+    const details: Record<string, unknown> = {};
+    const was: Record<string, unknown> = {};
+    if (roles && roles.join() !== before.roles.join()) [details.roles, was.roles] = [roles, before.roles];
+    if (change.unit !== undefined && change.unit !== before.unit) [details.unit, was.unit] = [change.unit, before.unit];
+    if (change.displayName !== undefined && change.displayName !== before.display_name) [details.displayName, was.displayName] = [change.displayName, before.display_name];
+    await appendAudit(tx, { ...who(actor), action: 'staff.update', target: username, details: { ...details, was } });
+    return account;
+  });
+}
+
+/**
+ * Disables (ending every session) or re-enables an account; false when there is no such
+ * account. With keepAdmin (a change made in the console) an admin cannot disable their own
+ * account or the last enabled admin (StaffError 409).
+ */
+export async function setStaffDisabled(db: Database, username: string, disabled: boolean, actor: Actor = 'cli', o: { keepAdmin?: boolean } = {}): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (disabled && o.keepAdmin) {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_LOCK]);
+      const { rows } = await tx.query<{ roles: StaffRole[]; disabled: boolean }>('SELECT roles, disabled FROM staff_users WHERE username = $1 FOR UPDATE', [username]);
+      if (rows[0] && (username === nameOf(actor) || (rows[0].roles.includes('admin') && !rows[0].disabled))) await keepAnAdmin(tx, username, actor, 'account');
+    }
     const { rows } = await tx.query('UPDATE staff_users SET disabled = $2 WHERE username = $1 RETURNING username', [username, disabled]);
     if (!rows[0]) return false;
     const ended = disabled ? await endSessions(tx, username) : 0;
     if (!disabled) await tx.query('DELETE FROM login_throttle WHERE key = $1', [accountKey(username)]);
-    await appendAudit(tx, { actor, action: disabled ? 'staff.disable' : 'staff.enable', target: username, details: disabled ? { sessionsEnded: ended } : {} });
+    await appendAudit(tx, { ...who(actor), action: disabled ? 'staff.disable' : 'staff.enable', target: username, details: disabled ? { sessionsEnded: ended } : {} });
     return true;
   });
 }
@@ -223,6 +398,7 @@ export async function login(db: Database, username: string, password: string, tt
   // A success clears the account's count; the address keeps its earlier failures.
   await db.query('DELETE FROM login_throttle WHERE key = $1', [accountKey(username)]);
   await uncount(db, addressKey(address), ip);
+  await db.query('UPDATE staff_users SET last_login_at = $2 WHERE username = $1', [username, now.toISOString()]);
   const forget = new Date(now.getTime() - THROTTLE.forgetHours * 3_600_000).toISOString();
   await db.query('DELETE FROM login_throttle WHERE last_failure_at < $1 AND (blocked_until IS NULL OR blocked_until <= $2)', [forget, now.toISOString()]);
 
