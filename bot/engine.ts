@@ -10,7 +10,7 @@ import { Asker } from './ask.ts';
 import { BotkitEngine } from './botkit-engine.ts';
 import { expire, stateName } from './conversation-state.ts';
 import { KeyedQueue } from './keyed-queue.ts';
-import type { Inbound, Reply, TurnMeta, TurnResult } from './messages.ts';
+import { lastMenuItems, replyText, type Inbound, type Reply, type TurnMeta, type TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
 import {
   beginTurn,
@@ -21,6 +21,7 @@ import {
   oweNotice,
   purgeExpiredDrafts,
   type ConversationRow,
+  type MessageRecord,
   type Told,
 } from './store/conversations.ts';
 import { surveyReplies } from '../handlers/satisfaction.ts';
@@ -122,13 +123,8 @@ export class DialogEngine {
         return false;
       }
       if (o.awaiting) conversation.state.awaiting = o.awaiting;
-      const menu = [...replies].reverse().find((r) => r.type === 'menu');
-      if (menu?.type === 'menu') conversation.state.menu = menu.items;
-      await endTurn(
-        this.o.db,
-        conversation,
-        replies.map((r) => ({ direction: 'out' as const, kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title })),
-      );
+      conversation.state.menu = lastMenuItems(replies) ?? conversation.state.menu;
+      await endTurn(this.o.db, conversation, outgoing(replies, { payload: false }));
       return true;
     });
   }
@@ -143,18 +139,8 @@ export class DialogEngine {
     return this.queue.run(`${channel}\u0000${userId}`, async () => {
       const conversation = await loadConversation(this.o.db, channel, userId);
       if (o.handedOver !== undefined) conversation.handedOver = o.handedOver;
-      const menu = [...replies].reverse().find((r) => r.type === 'menu');
-      if (menu?.type === 'menu') conversation.state.menu = menu.items;
-      await endTurn(
-        this.o.db,
-        conversation,
-        replies.map((r) => ({
-          direction: 'out' as const,
-          kind: r.type,
-          text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title,
-          payload: { ...(r.type === 'text' ? {} : r), ...(o.by ? { by: o.by } : {}) },
-        })),
-      );
+      conversation.state.menu = lastMenuItems(replies) ?? conversation.state.menu;
+      await endTurn(this.o.db, conversation, outgoing(replies, { payload: true, by: o.by }));
       return (await this.o.deliver?.(channel, userId, replies)) ?? 0;
     });
   }
@@ -251,14 +237,13 @@ export class DialogEngine {
       }
     }
 
-    const lastMenu = [...said].reverse().find((r) => r.type === 'menu');
-    conversation.state.menu = lastMenu?.type === 'menu' ? lastMenu.items : undefined;
+    conversation.state.menu = lastMenuItems(said);
     conversation.state.lastAt = now.toISOString();
     const replies = said.flatMap((r): Reply[] => (r.type === 'text' ? splitText(r.text, maxTextChars).map((t) => ({ type: 'text', text: t })) : [r]));
     await endTurn(
       db,
       conversation,
-      replies.map((r) => ({ direction: 'out', kind: r.type, text: r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title, payload: r.type === 'text' ? undefined : r })),
+      outgoing(replies, { payload: true }),
       {
         question: out.asked ? questionRow(inbound.channel, out.asked, this.o.kb.index.meta.checksum) : undefined,
         handled: inbound.messageId ? { messageId: inbound.messageId, replies } : undefined,
@@ -335,6 +320,17 @@ export function createDialogEngine(
     deliver,
   });
   return engine;
+}
+
+/**
+ * Replies as transcript records. With `payload`, non-text replies keep their whole form and
+ * a person's words say who wrote them (`by`); notices outside a turn keep the words only.
+ */
+function outgoing(replies: Reply[], o: { payload: boolean; by?: string }): MessageRecord[] {
+  return replies.map((r) => {
+    const payload = o.payload ? { ...(r.type === 'text' ? {} : r), ...(o.by ? { by: o.by } : {}) } : {};
+    return { direction: 'out', kind: r.type, text: replyText(r), payload: Object.keys(payload).length ? payload : undefined };
+  });
 }
 
 const keyOf = (i: Inbound) => `${i.channel}\u0000${i.userId}`;

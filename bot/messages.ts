@@ -35,6 +35,15 @@ export type Reply =
   | { type: 'link'; title: string; url: string }
   | { type: 'card'; title: string; body: string; sources?: Source[] };
 
+/** A reply's words as a transcript keeps them (a menu by its head, a link or card by its title). */
+export const replyText = (r: Reply): string => (r.type === 'text' ? r.text : r.type === 'menu' ? r.head : r.title);
+
+/** The items of the last menu among replies: what a typed "1" or "2" picks next. */
+export function lastMenuItems(replies: Reply[]): MenuItem[] | undefined {
+  const menu = [...replies].reverse().find((r) => r.type === 'menu');
+  return menu?.type === 'menu' ? menu.items : undefined;
+}
+
 export interface Source {
   itemId: string;
   itemName: string;

@@ -44,3 +44,11 @@ export function maskPersonalNumbers(text: string): string {
       return d.length >= 16 && d.length <= 19 && !d.includes('*') ? `${'*'.repeat(d.length - 4)}${d.slice(-4)}` : m;
     });
 }
+
+/** A copy of a JSON value with the numbers in every string masked (keys and structure kept). */
+export function maskValue<T>(value: T): T {
+  if (typeof value === 'string') return maskPersonalNumbers(value) as T;
+  if (Array.isArray(value)) return value.map((v) => maskValue(v)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(v)])) as T;
+  return value;
+}

@@ -26,8 +26,4 @@ export class InboxHub {
       }
     }
   }
-
-  get size(): number {
-    return this.listeners.size;
-  }
 }

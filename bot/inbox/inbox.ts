@@ -168,15 +168,13 @@ export class Inbox {
     };
   }
 
-  private async event(q: Queryable, id: number, actor: string, action: string, text?: string | null, details: Record<string, unknown> = {}): Promise<void> {
-    await q.query('INSERT INTO handoff_events (handoff_id, at, actor, action, text, details) VALUES ($1, $2, $3, $4, $5, $6)', [
-      id,
-      this.now().toISOString(),
-      actor,
-      action,
-      text == null ? null : maskPersonalNumbers(text),
-      JSON.stringify(details),
-    ]);
+  private async event(q: Queryable, id: number, actor: string, action: string, text?: string | null, details: Record<string, unknown> = {}): Promise<InboxEvent> {
+    const { rows } = await q.query<{ id: string; at: Date | string; text: string | null }>(
+      'INSERT INTO handoff_events (handoff_id, at, actor, action, text, details) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, at, text',
+      [id, this.now().toISOString(), actor, action, text == null ? null : maskPersonalNumbers(text), JSON.stringify(details)],
+    );
+    const r = rows[0]!;
+    return { id: Number(r.id), at: iso(r.at)!, actor, action, text: r.text, details };
   }
 
   private changed(item: InboxItem, action: string): InboxItem {
@@ -266,10 +264,9 @@ export class Inbox {
     if ([...t].length > MAX_TEXT) throw new InboxError(`备注请控制在 ${MAX_TEXT} 字以内`, 400);
     const item = await this.load(this.db, id);
     if (item.status === 'released' || item.status === 'closed') throw new InboxError('这个会话已结束', 409);
-    await this.event(this.db, id, agent, 'note', t);
+    const note = await this.event(this.db, id, agent, 'note', t);
     this.changed(item, 'note');
-    const { rows } = await this.db.query<{ id: string; at: Date }>("SELECT id, at FROM handoff_events WHERE handoff_id = $1 AND action = 'note' ORDER BY id DESC LIMIT 1", [id]);
-    return { id: Number(rows[0]!.id), at: iso(rows[0]!.at)!, actor: agent, action: 'note', text: maskPersonalNumbers(t), details: {} };
+    return note;
   }
 
   /** Hands the chat to a colleague (an enabled agent); the citizen notices nothing. */

@@ -23,6 +23,7 @@ import { metricsRoutes } from './metrics.ts';
 import { Inbox } from '../inbox/inbox.ts';
 import { InboxHub } from '../inbox/hub.ts';
 import { outboxHealth } from '../store/outbox.ts';
+import { getStaff } from '../store/staff.ts';
 import { caseRoutes } from './case-routes.ts';
 import { staffPages } from './staff-pages.ts';
 import { assistRoutes } from './assist-routes.ts';
@@ -138,8 +139,10 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   app.use(outboxRoutes(db, staff, handlersOnly, engine.cases));
   const inbox = new Inbox(db, engine, kb, new InboxHub(), {
     waitMinutes: deps.handoffWaitMinutes,
-    isAgent: async (username) =>
-      (await db.query(`SELECT 1 FROM staff_users WHERE username = $1 AND 'agent' = ANY(roles) AND NOT disabled`, [username])).rows.length > 0,
+    isAgent: async (username) => {
+      const a = await getStaff(db, username);
+      return Boolean(a && !a.disabled && a.roles.includes('agent'));
+    },
     assistant,
     budgetOf: async (channel, userId) => (wecom && channel === WECOM_CHANNEL ? wecom.budget(userId) : null),
   });

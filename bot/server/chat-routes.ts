@@ -15,7 +15,6 @@ import type { Citizen, CitizenSessions } from './citizen-session.ts';
 import { wellFormed } from '../storable-text.ts';
 import { EventStreams } from './event-stream.ts';
 
-export { WEB_CHANNEL } from './citizen-session.ts';
 /** Web chat bubbles stay readable below this; longer answers are split. */
 const WEB_MAX_TEXT = 800;
 /** Open event streams per citizen: a few tabs, not a flood. */

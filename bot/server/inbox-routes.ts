@@ -15,6 +15,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Database } from '../store/database.ts';
+import { listStaff } from '../store/staff.ts';
 import { Inbox, InboxError } from '../inbox/inbox.ts';
 import type { InboxHub } from '../inbox/hub.ts';
 import { wellFormed } from '../storable-text.ts';
@@ -74,10 +75,8 @@ export function inboxRoutes(db: Database, auth: StaffAuth, inbox: Inbox, hub: In
   });
 
   router.get('/api/staff/agents', auth, agentsOnly, async (_req, res) => {
-    const { rows } = await db.query<{ username: string; display_name: string | null }>(
-      `SELECT username, display_name FROM staff_users WHERE 'agent' = ANY(roles) AND NOT disabled ORDER BY username`,
-    );
-    res.json({ agents: rows.map((r) => ({ username: r.username, displayName: r.display_name ?? r.username })) });
+    const agents = (await listStaff(db)).filter((a) => !a.disabled && a.roles.includes('agent'));
+    res.json({ agents: agents.map((a) => ({ username: a.username, displayName: a.displayName ?? a.username })) });
   });
 
   router.get('/api/staff/inbox/:id', auth, agentsOnly, act('view', (_req, _res, id) => inbox.detail(id)));

@@ -11,7 +11,8 @@ import express, { Router, type Response } from 'express';
 import type { CaseService, CaseFix } from '../cases/service.ts';
 import { provisionalReference } from '../cases/service.ts';
 import type { Database } from '../store/database.ts';
-import { listStuck, type OutboxEntry, type StuckFilter } from '../store/outbox.ts';
+import { getEntry, listStuck, type OutboxEntry, type StuckFilter } from '../store/outbox.ts';
+import { maskValue } from '../privacy.ts';
 import { CASE_TYPES } from '../../integrations/case-platform/types.ts';
 import { wellFormed } from '../storable-text.ts';
 import type { StaffAuth } from './staff-routes.ts';
@@ -24,16 +25,6 @@ type AuditFn = (action: string, o?: { target?: string; outcome?: 'ok' | 'failed'
 // The audit writer staffAuth sets, when there is one.
 const audit = (res: Response): AuditFn => (res.locals.audit as AuditFn | undefined) ?? (async () => {});
 
-const maskMobile = (m: string) => (m.length >= 7 ? `${m.slice(0, 3)}****${m.slice(-4)}` : '****');
-
-/** A copy with every `mobile` value masked: staff see whose case it is, not the number. */
-function maskMobiles(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(maskMobiles);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'mobile' && typeof x === 'string' ? maskMobile(x) : maskMobiles(x)]));
-  }
-  return v;
-}
 
 export function outboxView(e: OutboxEntry) {
   return {
@@ -49,7 +40,8 @@ export function outboxView(e: OutboxEntry) {
     createdAt: e.createdAt.toISOString(),
     resentBy: e.resentBy,
     resentAt: e.resentAt?.toISOString() ?? null,
-    payload: maskMobiles(e.payload),
+    // Staff see whose case it is and what it says, not the numbers.
+    payload: maskValue(e.payload),
   };
 }
 
@@ -121,7 +113,7 @@ export function outboxRoutes(db: Database, auth: StaffAuth, handlers: StaffAuth,
     if ('error' in parsed) return void res.status(400).json({ error: parsed.error });
     const by = (res.locals.staff as { username?: string } | undefined)?.username ?? 'staff';
     if (parsed.fix) {
-      const stored = await listKind(db, id);
+      const stored = (await getEntry(db, id))?.kind;
       if (stored && stored !== 'create_case') return void res.status(400).json({ error: `a ${stored} call has no newCase to correct: resend it without a body` });
     }
     const r = await cases.resend(id, by, parsed.fix);
@@ -140,9 +132,4 @@ export function outboxRoutes(db: Database, auth: StaffAuth, handlers: StaffAuth,
   });
 
   return router;
-}
-
-async function listKind(db: Database, id: number): Promise<string | null> {
-  const { rows } = await db.query<{ kind: string }>('SELECT kind FROM outbox WHERE id = $1', [id]);
-  return rows[0]?.kind ?? null;
 }

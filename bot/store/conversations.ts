@@ -1,5 +1,5 @@
 /** Conversations, their messages and hand-over requests in the store. */
-import { maskPersonalNumbers } from '../privacy.ts';
+import { maskPersonalNumbers, maskValue } from '../privacy.ts';
 import { freshState, type ConversationState } from '../conversation-state.ts';
 import type { HandoffSummary, Reply } from '../messages.ts';
 import type { Database, Queryable } from './database.ts';
@@ -35,7 +35,7 @@ const record = (m: MessageRecord) => ({
   direction: m.direction,
   kind: m.kind,
   text: m.text === undefined ? null : maskPersonalNumbers(m.text),
-  payload: m.payload === undefined ? null : JSON.parse(maskPersonalNumbers(JSON.stringify(m.payload))),
+  payload: m.payload === undefined ? null : maskValue(m.payload),
 });
 
 /** What a citizen is owed, from the tables that keep it across resets and expired contexts. */
@@ -120,7 +120,7 @@ export async function endTurn(
       JSON.stringify(question ? [question] : []),
       c.channel,
       handled?.messageId ?? null,
-      JSON.stringify(handled ? JSON.parse(maskPersonalNumbers(JSON.stringify(handled.replies))) : []),
+      JSON.stringify(handled ? maskValue(handled.replies) : []),
       (told?.at ?? new Date()).toISOString(),
       JSON.stringify(told?.notices ?? []),
       told?.survey ?? null,

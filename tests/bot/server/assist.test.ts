@@ -12,28 +12,10 @@ import { addStaff } from '../../../bot/store/staff.ts';
 import { listAudit } from '../../../bot/store/audit.ts';
 import { SECTION_NAMES } from '../../../knowledge-base/guide.ts';
 import { useTestServer } from '../../helpers/server.ts';
+import type { AssistReply, Suggestion } from '../../../bot/assist/assistant.ts';
 
 const STAFF_TOKEN = 'staff-token-0123456789';
 const ASSIST_TOKEN = 'assist-token-0123456789';
-
-interface Suggestion {
-  id: string;
-  itemId: string;
-  itemName: string;
-  aspect: string;
-  situation: string | null;
-  text: string;
-  sources: Array<{ itemId: string; section: string }>;
-  askCaller: string[];
-}
-interface Reply {
-  callId: string | null;
-  utteranceId: number;
-  suggestions: Suggestion[];
-  emergency: { number: string; reason: string } | null;
-  unanswered: boolean;
-  notice: string | null;
-}
 
 const guideText = (itemId: string) => readFileSync(path.join(PROJECT_ROOT, 'knowledge-base', 'guides', `${itemId}.md`), 'utf8');
 
@@ -79,10 +61,10 @@ describe('热线助手 API', () => {
     });
     return { status: res.status, body: (await res.json()) as any };
   };
-  const assist = async (text: string, callId?: string): Promise<Reply> => {
+  const assist = async (text: string, callId?: string): Promise<AssistReply> => {
     const r = await post('/api/assist', { text, ...(callId ? { callId } : {}) });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    return r.body as Reply;
+    return r.body as AssistReply;
   };
 
   it('gives three sourced suggestions for 身份证丢了怎么补办, best first, short, quoted from the guides', async () => {

@@ -20,7 +20,7 @@ describe.each(testStores)('retention on $name', (store) => {
       Number((await db.query<{ id: string }>(`INSERT INTO conversations (channel, user_id, updated_at) VALUES ('web', $1, $2) RETURNING id`, [user, at])).rows[0]!.id);
     const oldConv = await conv('old', old);
     const activeConv = await conv('active', recent);
-    const idleEmpty = await conv('idle', old);
+    await conv('idle', old);
     await db.query(`INSERT INTO messages (conversation_id, direction, kind, text, at) VALUES ($1, 'in', 'text', '旧消息', $2), ($3, 'in', 'text', '旧的', $2), ($3, 'in', 'text', '新消息', $4)`, [
       oldConv,
       old,
@@ -64,7 +64,6 @@ describe.each(testStores)('retention on $name', (store) => {
     expect(users).toContain('active');
     expect(users).not.toContain('idle');
     expect(users).not.toContain('old');
-    expect(idleEmpty).toBeGreaterThan(0);
 
     const cases = (await db.query<{ id: string; citizen_mobile: string; citizen_name: string | null; description: string }>('SELECT id, citizen_mobile, citizen_name, description FROM cases ORDER BY id')).rows;
     expect(cases).toEqual([
