@@ -71,6 +71,19 @@ const schema = z
           ctx.addIssue({ code: 'custom', message: (e as Error).message });
         }
       }),
+    TZ: z
+      .string()
+      .trim()
+      .default('Asia/Shanghai')
+      .transform((v) => v || 'Asia/Shanghai')
+      .refine((v) => {
+        try {
+          new Intl.DateTimeFormat('zh-CN', { timeZone: v });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'TZ must be an IANA time zone such as Asia/Shanghai'),
     HANDOFF_WAIT_MINUTES: z.coerce
       .number({ message: 'HANDOFF_WAIT_MINUTES must be a number' })
       .positive('HANDOFF_WAIT_MINUTES must be positive')
@@ -158,6 +171,8 @@ export interface Config {
   serviceSchedule: ServiceHours;
   /** How long a handed-over chat may wait for an agent before the citizen is offered 留言. */
   handoffWaitMinutes: number;
+  /** The bureau's time zone (TZ): staff pages show every time in it. */
+  timeZone: string;
   contextTtlMinutes: number;
   /** An external case platform; without it the built-in desk takes cases. */
   casePlatform?: { baseUrl: string; apiKey: string };
@@ -233,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceHours: c.SERVICE_HOURS,
     serviceSchedule: parseServiceHours(c.SERVICE_HOURS),
     handoffWaitMinutes: c.HANDOFF_WAIT_MINUTES,
+    timeZone: c.TZ,
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
     staffSessionHours: c.STAFF_SESSION_HOURS,

@@ -32,7 +32,9 @@ export type Awaiting =
   | { kind: 'situation'; itemId: string; aspect: Aspect }
   | { kind: 'case'; step: CaseStep; draft: CaseDraft }
   | { kind: 'rating'; surveyId: number; caseId: string; round: number; level: number }
-  | { kind: 'rating_reason'; surveyId: number; caseId: string; round: number; level: number; rating: string };
+  | { kind: 'rating_reason'; surveyId: number; caseId: string; round: number; level: number; rating: string }
+  /** Staff asked the citizen for more information on a case: their next message answers it. */
+  | { kind: 'case_info'; caseId: string; requestId: number };
 
 export interface ConversationState {
   /** The item being talked about, for follow-ups ("要多少钱"). */

@@ -15,6 +15,7 @@ import { handleEmergency } from '../handlers/emergency.ts';
 import type { HandlerContext, HandlerOutput } from '../handlers/handler.ts';
 import { handleHandoff } from '../handlers/handoff.ts';
 import { continueCase, startCase } from '../handlers/case-dialog.ts';
+import { answerCaseInfo } from '../handlers/case-info.ts';
 import { handleProgress } from '../handlers/progress.ts';
 import { continueRating } from '../handlers/satisfaction.ts';
 import { welcomeMenu } from '../handlers/menus.ts';
@@ -51,6 +52,11 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
   if (state.awaiting?.kind === 'rating' || state.awaiting?.kind === 'rating_reason') {
     const rated = await continueRating(ctx, { text: message, menuId });
     if (rated) return rated;
+    state.awaiting = undefined;
+  }
+  // Staff asked for more information: the next words are the answer; a menu choice moves on.
+  if (state.awaiting?.kind === 'case_info') {
+    if (!menuId && message) return answerCaseInfo(ctx, message);
     state.awaiting = undefined;
   }
   // Inside the case dialog every answer belongs to it (its own menus included).

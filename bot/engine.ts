@@ -119,7 +119,7 @@ export class DialogEngine {
       const drafting = o.awaiting !== undefined && conversation.state.awaiting?.kind === 'case';
       const delivered = !conversation.handedOver && !drafting && ((await this.o.deliver?.(channel, userId, replies)) ?? 0) > 0;
       if (!delivered) {
-        if (o.keep) await oweNotice(this.o.db, channel, userId, replies);
+        if (o.keep) await oweNotice(this.o.db, channel, userId, replies, o.awaiting);
         return false;
       }
       if (o.awaiting) conversation.state.awaiting = o.awaiting;
@@ -224,8 +224,17 @@ export class DialogEngine {
     const told: Told = { notices: [], at: now };
     if (!conversation.handedOver && out.meta?.intent !== 'emergency') {
       // Notices that found no open chat come first, before this turn's answer.
-      said.unshift(...owed.notices.flatMap((n) => n.replies));
-      told.notices = owed.notices.map((n) => n.id);
+      const plain = owed.notices.filter((n) => !n.awaiting);
+      said.unshift(...plain.flatMap((n) => n.replies));
+      told.notices = plain.map((n) => n.id);
+      // One that asks the citizen something comes after their own answer, one a turn, and
+      // not in the middle of another question or draft: their next message answers it.
+      const question = owed.notices.find((n) => n.awaiting);
+      if (question?.awaiting && !conversation.state.awaiting) {
+        said.push(...question.replies);
+        conversation.state.awaiting = question.awaiting;
+        told.notices.push(question.id);
+      }
       // A survey that could not reach the citizen earlier is asked now, after their own answer
       // (one a turn, and not in the middle of another question or draft).
       const survey = owed.surveys[0];

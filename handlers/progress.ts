@@ -3,15 +3,12 @@ import type { HandlerContext, HandlerOutput } from './handler.ts';
 import { text } from './texts.ts';
 import type { CaseStep } from '../integrations/case-platform/types.ts';
 
-/** Steps kept for staff: they may name another citizen's case (a link) or repeat their words. */
-const INTERNAL_STEPS = new Set(['重复诉求', '并案']);
-
 /**
  * The latest step as the citizen may see it: its action, and its note only for the reply
  * (written to them); other notes are staff working notes.
  */
 function citizenStep(steps: CaseStep[] | undefined): CaseStep | undefined {
-  const last = steps?.filter((s) => !INTERNAL_STEPS.has(s.action)).at(-1);
+  const last = steps?.filter((s) => !s.internal).at(-1);
   return last && (last.action === '答复' ? last : { ...last, note: undefined });
 }
 

@@ -3,27 +3,11 @@
  * answered, missed, released, and a citizen writing in a chat a person holds. In-process;
  * several processes behind one database are the replicas issue's.
  */
+import { Broadcast } from '../broadcast.ts';
 import type { InboxItem } from './inbox.ts';
 
 export type InboxPush =
   | { type: 'handoff'; action: string; item: InboxItem }
   | { type: 'message'; handoffId: number | null; channel: string; userId: string; text: string | null; at: string };
 
-export class InboxHub {
-  private readonly listeners = new Set<(e: InboxPush) => void>();
-
-  subscribe(listener: (e: InboxPush) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  publish(e: InboxPush): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // One broken stream must not stop the others.
-      }
-    }
-  }
-}
+export class InboxHub extends Broadcast<InboxPush> {}

@@ -55,6 +55,8 @@ export interface AppDeps {
   trustProxy?: boolean | number | string;
   chatLimits: ChatLimits;
   handoffWaitMinutes: number;
+  /** The bureau's time zone, for the console (TZ). */
+  timeZone?: string;
 }
 
 export function createApp(deps: AppDeps): { app: express.Express; closeStreams: () => void; inbox: Inbox } {
@@ -98,7 +100,8 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
     next();
   });
   // Callbacks are verified over their raw bytes, so they are routed before the JSON parser.
-  app.use(caseRoutes(engine, caseEvents, caseCallbackSecret, staff));
+  const caseApi = caseRoutes(engine, caseEvents, caseCallbackSecret, staff, db, { timeZone: deps.timeZone });
+  app.use(caseApi.router);
   if (wecom) app.use(wecom.routes());
   app.use(express.json({ limit: '32kb' }));
 
@@ -193,6 +196,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
     closeStreams: () => {
       chat.closeStreams();
       inboxApi.closeStreams();
+      caseApi.closeStreams();
     },
   };
 }

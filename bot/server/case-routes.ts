@@ -1,20 +1,68 @@
 /**
  * Case routes: the platform's signed callbacks (POST /cases/callback) and the staff API of
- * the built-in desk (working lists and the accept / start / reply / close actions).
+ * the built-in desk (诉求办理). Every staff route is scoped by the caller's unit and roles
+ * (desk/scope.ts): a case outside the scope is 404 to them, as if it did not exist, and the
+ * attempt is audited. Systems with the bearer STAFF_API_TOKEN see and work on every case.
+ *
+ *   GET  /api/staff/cases                      the working lists {notStarted, inProgress, overdue}
+ *   GET  /api/staff/cases/search               search, filters, sort, pages, tab counts
+ *   GET  /api/staff/cases/options              units, categories, types, templates, time zone, my scope
+ *   GET  /api/staff/cases/events               server-sent events: a case in scope arrived or changed
+ *   GET  /api/staff/cases/:id                  one case with every step, repeats, questions, masked contact
+ *   GET  /api/staff/cases/:id/conversation     the chat that opened it (masked)
+ *   GET  /api/staff/cases/:id/colleagues       handlers it may be assigned to
+ *   POST /api/staff/cases/:id/contact          the contact details (audited)
+ *   POST /api/staff/cases/:id/accept|start|reply|close   {note?} (reply: note required; close: result?)
+ *   POST /api/staff/cases/:id/assign           {assignee: username | null}
+ *   POST /api/staff/cases/:id/note             {note}
+ *   POST /api/staff/cases/:id/transfer         {unit, reason}
+ *   POST /api/staff/cases/:id/return           {reason}
+ *   POST /api/staff/cases/:id/request-info     {question}
  */
 import express, { Router, type Request, type Response } from 'express';
 import type { CaseEvents } from '../cases/events.ts';
+import { askCitizen } from '../cases/info-requests.ts';
 import type { DialogEngine } from '../engine.ts';
+import type { Database } from '../store/database.ts';
 import { verifyCallback } from '../../integrations/case-platform/signature.ts';
-import type { CaseEvent } from '../../integrations/case-platform/types.ts';
-import { DeskError } from '../../integrations/case-platform/desk/desk.ts';
-import { auditOf, handlersOnly, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
+import { CASE_TYPES, type CaseEvent } from '../../integrations/case-platform/types.ts';
+import { DeskError, type CaseDesk } from '../../integrations/case-platform/desk/desk.ts';
+import { parseCaseQuery, searchCases } from '../../integrations/case-platform/desk/case-search.ts';
+import { caseConversation, caseDetail } from '../../integrations/case-platform/desk/case-detail.ts';
+import { COMMON, loadReplyTemplates } from '../../integrations/case-platform/desk/reply-templates.ts';
+import { scopeOf, sees, worksOn, type CaseScope } from '../../integrations/case-platform/desk/scope.ts';
+import { EventStreams } from './event-stream.ts';
+import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
 const EVENT_TYPES = new Set(['case.accepted', 'case.in_progress', 'case.replied', 'case.closed']);
-const ACTIONS = new Set(['accept', 'start', 'reply', 'close']);
+const TRANSITIONS = new Set(['accept', 'start', 'reply', 'close']);
+const MAX_TEXT = 4000;
+const DESK_OFF = 'the built-in desk is off (an external platform is configured)';
+const NO_CASE = 'no such case';
 
-export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: string, staff: StaffAuth): Router {
+export interface CaseRouteOptions {
+  timeZone?: string;
+  now?: () => Date;
+}
+
+/** A text field of a JSON body: undefined when absent; throws a DeskError naming the field otherwise. */
+function textField(body: unknown, name: string, o: { required?: boolean; max?: number } = {}): string | undefined {
+  const v = (body as Record<string, unknown> | undefined)?.[name];
+  if (v === undefined || v === null) {
+    if (o.required) throw new DeskError(`${name} is required`, 400);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new DeskError(`${name} must be text`, 400);
+  if (v.length > (o.max ?? MAX_TEXT)) throw new DeskError(`${name} is longer than ${o.max ?? MAX_TEXT} characters`, 400);
+  if (o.required && !v.trim()) throw new DeskError(`${name} is empty`, 400);
+  return v;
+}
+
+export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: string, staff: StaffAuth, db: Database, o: CaseRouteOptions = {}): { router: Router; closeStreams: () => void } {
   const router = Router();
+  const streams = new EventStreams();
+  const now = o.now ?? (() => new Date());
+  const templates = loadReplyTemplates();
 
   router.post('/cases/callback', express.raw({ type: () => true, limit: '256kb' }), async (req: Request, res: Response) => {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -32,55 +80,213 @@ export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: str
     res.json({ result: await events.handle(event) });
   });
 
-  // Staff views are audited: who looked at which cases, and every reveal of a citizen's contact.
-  router.get('/api/staff/cases', staff, async (_req, res) => {
-    if (!engine.desk) return void res.status(404).json({ error: 'the built-in desk is off (an external platform is configured)' });
-    const lists = await engine.desk.lists();
-    await auditOf(res)('case.list', { details: { notStarted: lists.notStarted.length, inProgress: lists.inProgress.length, overdue: lists.overdue.length } });
-    res.json(lists);
-  });
+  const deskOf = (res: Response): CaseDesk | null => {
+    if (!engine.desk) res.status(404).json({ error: DESK_OFF });
+    return engine.desk;
+  };
+  const scope = (res: Response): CaseScope => scopeOf(staffOf(res), engine.caseRouter);
+  const me = (res: Response) => staffOf(res).username;
 
-  router.get('/api/staff/cases/:id', staff, async (req, res) => {
+  /**
+   * The case of :id if the caller may see it (and, with `work`, work on it); otherwise a 404
+   * (or 403 for a case they see but may not work on) is sent and the attempt audited.
+   */
+  async function allowed(req: Request, res: Response, desk: CaseDesk, action: string, work = false): Promise<{ id: string; handlingUnit: string; supervisingUnit: string; assignee: string | null } | null> {
     const id = String(req.params.id);
-    const c = await engine.desk?.get(id);
-    await auditOf(res)('case.view', { target: id, outcome: c ? 'ok' : 'failed' });
-    if (!c) return void res.status(404).json({ error: 'no such case' });
-    res.json(c);
-  });
+    const c = await desk.units(id);
+    const s = scope(res);
+    if (!c || !sees(s, c)) {
+      await auditOf(res)(action, { target: id, outcome: c ? 'denied' : 'failed', details: c ? { reason: 'outside the unit scope' } : undefined });
+      res.status(404).json({ error: NO_CASE });
+      return null;
+    }
+    if (work && !worksOn(s, c)) {
+      await auditOf(res)(action, { target: id, outcome: 'denied', details: { reason: 'not a handler of the handling unit' } });
+      res.status(403).json({ error: staffOf(res).roles.includes('handler') ? '该诉求不由您的单位承办，只能查看' : 'only case handlers may do this' });
+      return null;
+    }
+    return { id, ...c };
+  }
 
-  // A POST, so that the CSRF check covers it and no cache or prefetch ever holds the answer.
-  router.post('/api/staff/cases/:id/contact', staff, rolesOnly('handler', 'supervisor'), async (req, res) => {
-    if (!engine.desk) return void res.status(404).json({ error: 'the built-in desk is off (an external platform is configured)' });
-    const id = String(req.params.id);
-    const contact = await engine.desk.contact(id);
-    await auditOf(res)('case.contact', { target: id, outcome: contact ? 'ok' : 'failed' });
-    if (!contact) return void res.status(404).json({ error: 'no such case' });
-    res.json({ caseId: id, ...contact });
-  });
-
-  router.post('/api/staff/cases/:id/:action', staff, handlersOnly, express.json({ limit: '32kb' }), async (req, res) => {
-    if (!engine.desk) return void res.status(404).json({ error: 'the built-in desk is off (an external platform is configured)' });
-    const action = String(req.params.action);
-    if (!ACTIONS.has(action)) return void res.status(404).json({ error: `unknown action "${action}"` });
-    const id = String(req.params.id);
-    const actor = `staff:${staffOf(res).username}`;
-    const note = (req.body as { note?: unknown } | undefined)?.note;
-    if (note !== undefined && typeof note !== 'string') return void res.status(400).json({ error: 'note must be text' });
+  /** Runs a desk change for a permitted caller; DeskErrors become their 4xx, audited either way. */
+  async function change(req: Request, res: Response, action: string, run: (desk: CaseDesk, id: string) => Promise<{ body: unknown; details?: Record<string, unknown> }>): Promise<void> {
+    const desk = deskOf(res);
+    if (!desk) return;
+    const c = await allowed(req, res, desk, `case.${action}`, true);
+    if (!c) return;
     const audit = auditOf(res);
     try {
-      const c = await engine.desk.act(id, action as 'accept', actor, note);
-      await audit(`case.${action}`, { target: id, details: { status: c.status, ...(note ? { note } : {}) } });
-      // Send the callback now rather than at the next timer tick.
+      const out = await run(desk, c.id);
+      await audit(`case.${action}`, { target: c.id, details: out.details });
+      // Send the callbacks now rather than at the next timer tick.
       await engine.cases.retryDue();
-      res.json(c);
+      res.json(out.body);
     } catch (e) {
       if (e instanceof DeskError) {
-        await audit(`case.${action}`, { target: id, outcome: 'failed', details: { error: e.message } });
+        await audit(`case.${action}`, { target: c.id, outcome: 'failed', details: { error: e.message } });
         return void res.status(e.status).json({ error: e.message });
       }
       throw e;
     }
+  }
+
+  // Staff views are audited: who looked at which cases, and every reveal of a citizen's contact.
+  router.get('/api/staff/cases', staff, async (_req, res) => {
+    const desk = deskOf(res);
+    if (!desk) return;
+    const lists = await desk.lists(scope(res));
+    await auditOf(res)('case.list', { details: { notStarted: lists.notStarted.length, inProgress: lists.inProgress.length, overdue: lists.overdue.length } });
+    res.json(lists);
   });
 
-  return router;
+  router.get('/api/staff/cases/search', staff, async (req, res) => {
+    const desk = deskOf(res);
+    if (!desk) return;
+    let query;
+    try {
+      query = parseCaseQuery(req.query as Record<string, unknown>, engine.caseRouter);
+    } catch (e) {
+      return void res.status(400).json({ error: (e as Error).message });
+    }
+    const page = await searchCases(db, engine.caseRouter, scope(res), query, { me: me(res), now: now() });
+    await auditOf(res)('case.search', { details: { ...req.query, total: page.total } });
+    res.json(page);
+  });
+
+  router.get('/api/staff/cases/options', staff, (_req, res) => {
+    if (!deskOf(res)) return;
+    const r = engine.caseRouter;
+    const s = scope(res);
+    const mine = staffOf(res).unit ?? null;
+    res.json({
+      timeZone: o.timeZone ?? 'Asia/Shanghai',
+      types: CASE_TYPES,
+      categories: r.categories,
+      units: r.units.map((u) => ({ id: u.id, name: u.name, parent: u.parent ?? null, path: r.path(u.id) })),
+      dispatcher: r.dispatcher.id,
+      templates: Object.fromEntries(r.categories.map((c) => [c, [...(templates[c] ?? []), ...(templates[COMMON] ?? [])]])),
+      me: { username: me(res), unit: mine, unitName: mine && r.has(mine) ? r.unit(mine).name : null, all: s.all, acts: s.acts, units: [...new Set([...s.handling, ...s.watching])] },
+    });
+  });
+
+  router.get('/api/staff/cases/events', staff, (req, res) => {
+    const desk = deskOf(res);
+    if (!desk) return;
+    const s = scope(res);
+    streams.start(req, res, (send) =>
+      desk.changes.subscribe((c) => {
+        if (sees(s, c)) send('case', { caseId: c.caseId, kind: c.kind, action: c.action, status: c.status, handlingUnitId: c.handlingUnit });
+      }),
+    );
+  });
+
+  router.get('/api/staff/cases/:id', staff, async (req, res) => {
+    const desk = deskOf(res);
+    if (!desk) return;
+    const c = await allowed(req, res, desk, 'case.view');
+    if (!c) return;
+    const detail = (await caseDetail(db, desk, c.id, now()))!;
+    await auditOf(res)('case.view', { target: c.id });
+    res.json({ ...detail, can: { work: worksOn(scope(res), c) } });
+  });
+
+  router.get('/api/staff/cases/:id/conversation', staff, async (req, res) => {
+    const desk = deskOf(res);
+    if (!desk) return;
+    const c = await allowed(req, res, desk, 'case.conversation');
+    if (!c) return;
+    const messages = await caseConversation(db, c.id);
+    await auditOf(res)('case.conversation', { target: c.id, details: { messages: messages?.length ?? 0 } });
+    res.json({ caseId: c.id, messages: messages ?? [] });
+  });
+
+  router.get('/api/staff/cases/:id/colleagues', staff, async (req, res) => {
+    const desk = deskOf(res);
+    if (!desk) return;
+    const c = await allowed(req, res, desk, 'case.colleagues');
+    if (!c) return;
+    res.json({ colleagues: await colleagues(db, engine, c.handlingUnit) });
+  });
+
+  // A POST, so that the CSRF check covers it and no cache or prefetch ever holds the answer.
+  router.post('/api/staff/cases/:id/contact', staff, rolesOnly('handler', 'supervisor'), async (req, res) => {
+    const desk = deskOf(res);
+    if (!desk) return;
+    const c = await allowed(req, res, desk, 'case.contact');
+    if (!c) return;
+    const contact = await desk.contact(c.id);
+    await auditOf(res)('case.contact', { target: c.id });
+    res.json({ caseId: c.id, ...contact });
+  });
+
+  const json = express.json({ limit: '32kb' });
+  const handlers = rolesOnly('handler');
+  const actor = (res: Response) => `staff:${me(res)}`;
+
+  router.post('/api/staff/cases/:id/assign', staff, handlers, json, (req, res) =>
+    change(req, res, 'assign', async (desk, id) => {
+      const v = (req.body as { assignee?: unknown } | undefined)?.assignee;
+      if (v !== null && typeof v !== 'string') throw new DeskError('assignee must be a username, or null to give the case back to the unit', 400);
+      if (v !== null) {
+        const unit = (await desk.units(id))!.handlingUnit;
+        if (!(await colleagues(db, engine, unit)).some((c) => c.username === v)) throw new DeskError(`${v} is not a handler of the handling unit`, 400);
+      }
+      return { body: await desk.assign(id, v, actor(res)), details: { assignee: v } };
+    }),
+  );
+
+  router.post('/api/staff/cases/:id/note', staff, handlers, json, (req, res) =>
+    change(req, res, 'note', async (desk, id) => ({ body: await desk.addNote(id, textField(req.body, 'note', { required: true })!, actor(res)) })),
+  );
+
+  router.post('/api/staff/cases/:id/transfer', staff, handlers, json, (req, res) =>
+    change(req, res, 'transfer', async (desk, id) => {
+      const unit = textField(req.body, 'unit', { required: true, max: 100 })!;
+      const reason = textField(req.body, 'reason', { required: true, max: 1000 })!;
+      return { body: await desk.transfer(id, unit, reason, actor(res)), details: { unit, reason } };
+    }),
+  );
+
+  router.post('/api/staff/cases/:id/return', staff, handlers, json, (req, res) =>
+    change(req, res, 'return', async (desk, id) => {
+      const reason = textField(req.body, 'reason', { required: true, max: 1000 })!;
+      return { body: await desk.transfer(id, 'dispatcher', reason, actor(res)), details: { reason } };
+    }),
+  );
+
+  router.post('/api/staff/cases/:id/request-info', staff, handlers, json, (req, res) =>
+    change(req, res, 'request_info', async (desk, id) => {
+      const question = textField(req.body, 'question', { required: true, max: 1000 })!;
+      const r = await desk.requestInfo(id, question, actor(res));
+      // Told now in an open chat, or kept and told at the citizen's next message.
+      const delivery = await askCitizen(db, engine, { caseId: id, requestId: r.request.id, question: r.request.question });
+      return { body: { ...r, delivery }, details: { requestId: r.request.id, delivery } };
+    }),
+  );
+
+  router.post('/api/staff/cases/:id/:action', staff, handlers, json, (req, res) => {
+    const action = String(req.params.action);
+    if (!TRANSITIONS.has(action)) return void res.status(404).json({ error: `unknown action "${action}"` });
+    return change(req, res, action, async (desk, id) => {
+      const note = textField(req.body, 'note');
+      const result = action === 'close' ? textField(req.body, 'result') : undefined;
+      const staffMember = staffOf(res);
+      const c = await desk.act(id, action as 'accept', actor(res), note, { result, assignTo: staffMember.system ? undefined : staffMember.username });
+      return { body: c, details: { status: c.status, ...(note ? { note } : {}), ...(result ? { result } : {}) } };
+    });
+  });
+
+  return { router, closeStreams: () => streams.closeAll() };
+}
+
+/** Handlers a case of this unit may be given to: enabled, role handler, of the unit or a unit above it. */
+async function colleagues(db: Database, engine: DialogEngine, unit: string): Promise<Array<{ username: string; displayName: string | null; unit: string }>> {
+  const r = engine.caseRouter;
+  const above: string[] = [];
+  for (let u: string | undefined = unit; u && r.has(u); u = r.unit(u).parent) above.push(u);
+  const { rows } = await db.query<{ username: string; display_name: string | null; unit: string }>(
+    `SELECT username, display_name, unit FROM staff_users WHERE NOT disabled AND 'handler' = ANY(roles) AND unit = ANY($1) ORDER BY unit = $2 DESC, username`,
+    [above, unit],
+  );
+  return rows.map((x) => ({ username: x.username, displayName: x.display_name, unit: x.unit }));
 }

@@ -76,7 +76,7 @@ export function staffAuth(db: Database, token: string | undefined): StaffAuth {
     const bearer = (req.get('authorization') ?? '').replace(/^Bearer\s+/i, '');
     if (bearer && token && sameToken(bearer, token)) {
       // A system (a hotline or case platform of the bureau) works the desk, the inbox and the assistant.
-      res.locals.staff = { username: 'system', roles: SYSTEM_ROLES } satisfies StaffUser;
+      res.locals.staff = { username: 'system', roles: SYSTEM_ROLES, system: true } satisfies StaffUser;
       res.locals.audit = writer(req, 'system');
       return next();
     }
@@ -93,7 +93,7 @@ export function staffAuth(db: Database, token: string | undefined): StaffAuth {
           return void res.status(403).json({ error: problem ? ORIGIN_REFUSED : CSRF_REFUSED });
         }
       }
-      res.locals.staff = { username: s.username, roles: s.roles } satisfies StaffUser;
+      res.locals.staff = { username: s.username, roles: s.roles, unit: s.unit ?? null, displayName: s.displayName ?? null } satisfies StaffUser;
       res.locals.csrfToken = s.csrfToken;
       res.locals.audit = audit;
       next();

@@ -99,6 +99,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     trustProxy: config.trustProxy,
     chatLimits: config.chatLimits,
     handoffWaitMinutes: config.handoffWaitMinutes,
+    timeZone: config.timeZone,
     metricsToken: config.metricsToken,
   });
   // Chats nobody took in time are handed back with 留言 offered; checked a few times per wait.

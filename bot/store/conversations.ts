@@ -1,6 +1,6 @@
 /** Conversations, their messages and hand-over requests in the store. */
 import { maskPersonalNumbers, maskValue } from '../privacy.ts';
-import { freshState, type ConversationState } from '../conversation-state.ts';
+import { freshState, type Awaiting, type ConversationState } from '../conversation-state.ts';
 import type { HandoffSummary, Reply } from '../messages.ts';
 import type { Database, Queryable } from './database.ts';
 import type { questionRow } from './question-log.ts';
@@ -41,7 +41,7 @@ const record = (m: MessageRecord) => ({
 /** What a citizen is owed, from the tables that keep it across resets and expired contexts. */
 export interface Owed {
   /** Notices that found no open chat (a late case number), oldest first. */
-  notices: Array<{ id: number; replies: Reply[] }>;
+  notices: Array<{ id: number; replies: Reply[]; awaiting?: Awaiting | null }>;
   /** Surveys that could not be asked yet (no open chat when the case closed), oldest first. */
   surveys: Array<{ id: number; caseId: string; round: number; level: number }>;
 }
@@ -67,7 +67,7 @@ export async function beginTurn(db: Database, channel: string, userId: string, i
        RETURNING id, state, handed_over),
      m AS (INSERT INTO messages (conversation_id, direction, kind, text, payload) SELECT id, 'in', $3, $4, $5 FROM c)
      SELECT id, state, handed_over,
-       (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', n.id, 'replies', n.replies) ORDER BY n.id), '[]'::jsonb)
+       (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', n.id, 'replies', n.replies, 'awaiting', n.awaiting) ORDER BY n.id), '[]'::jsonb)
           FROM pending_notices n WHERE n.channel = $1 AND n.user_id = $2 AND n.told_at IS NULL) AS notices,
        (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', s.id, 'caseId', s.case_id, 'round', s.round, 'level', s.level) ORDER BY s.id), '[]'::jsonb)
           FROM surveys s WHERE s.channel = $1 AND s.user_id = $2 AND s.status = 'pending') AS surveys
@@ -128,9 +128,17 @@ export async function endTurn(
   );
 }
 
-/** Keeps a notice that found no open chat, to be told at the citizen's next message. */
-export async function oweNotice(db: Queryable, channel: string, userId: string, replies: Reply[]): Promise<void> {
-  await db.query('INSERT INTO pending_notices (channel, user_id, replies) VALUES ($1, $2, $3)', [channel, userId, JSON.stringify(replies)]);
+/**
+ * Keeps a notice that found no open chat, to be told at the citizen's next message. One that
+ * asks a question (`awaiting`, a request for information) opens it when told.
+ */
+export async function oweNotice(db: Queryable, channel: string, userId: string, replies: Reply[], awaiting?: Awaiting): Promise<void> {
+  await db.query('INSERT INTO pending_notices (channel, user_id, replies, awaiting) VALUES ($1, $2, $3, $4)', [
+    channel,
+    userId,
+    JSON.stringify(replies),
+    awaiting ? JSON.stringify(awaiting) : null,
+  ]);
 }
 
 /**

@@ -32,6 +32,11 @@ export const ROLE_NAMES: Record<StaffRole, string> = {
 export interface StaffUser {
   username: string;
   roles: StaffRole[];
+  /** The unit of the organisation the person belongs to (the case desk's scope); none for systems. */
+  unit?: string | null;
+  displayName?: string | null;
+  /** A system calling with the bearer token, not a person. */
+  system?: boolean;
 }
 
 /** Roles from a list such as "agent,hotline"; throws naming the unknown ones. */
@@ -417,18 +422,18 @@ export async function login(db: Database, username: string, password: string, tt
 
 /** The live session of a token: not expired, and its account not disabled. */
 export async function sessionOf(db: Database, token: string): Promise<StaffSession | null> {
-  const { rows } = await db.query<{ username: string; roles: StaffRole[]; csrf_token: string }>(
-    `SELECT u.username, u.roles, s.csrf_token FROM staff_sessions s JOIN staff_users u ON u.username = s.username
+  const { rows } = await db.query<{ username: string; roles: StaffRole[]; unit: string | null; display_name: string | null; csrf_token: string }>(
+    `SELECT u.username, u.roles, u.unit, u.display_name, s.csrf_token FROM staff_sessions s JOIN staff_users u ON u.username = s.username
      WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled`,
     [digest(token)],
   );
   const r = rows[0];
-  return r ? { username: r.username, roles: r.roles, csrfToken: r.csrf_token } : null;
+  return r ? { username: r.username, roles: r.roles, unit: r.unit, displayName: r.display_name, csrfToken: r.csrf_token } : null;
 }
 
 export async function sessionUser(db: Database, token: string): Promise<StaffUser | null> {
   const s = await sessionOf(db, token);
-  return s ? { username: s.username, roles: s.roles } : null;
+  return s ? { username: s.username, roles: s.roles, unit: s.unit ?? null } : null;
 }
 
 /** Ends a session; the username it belonged to, if it was live. */

@@ -16,6 +16,11 @@ export interface CasePlatform {
   listCases(citizenId: string): Promise<Case[]>;
   postFeedback(id: string, f: { round: number; rating: Rating; comment?: string }, o?: CallOptions): Promise<Case>;
   escalate(id: string, e: { level: 2 | 3; reason: string }, o?: CallOptions): Promise<Case>;
+  /**
+   * The citizen's answer to a question staff asked them through the chat (the built-in desk
+   * asks such questions; an external platform has none). False when it was answered already.
+   */
+  answerInfoRequest?(caseId: string, requestId: number, answer: string): Promise<boolean>;
 }
 
 /** Whether an error may pass if the call is tried again later. */
@@ -83,5 +88,6 @@ export function deskPlatform(desk: CaseDesk): CasePlatform {
     listCases: (citizenId) => desk.listForCitizen(citizenId),
     postFeedback: (id, f) => desk.feedback(id, f.round, f.rating, f.comment),
     escalate: (id, e) => desk.escalate(id, e.level, e.reason),
+    answerInfoRequest: (caseId, requestId, answer) => desk.answerInfo(caseId, requestId, answer),
   };
 }

@@ -24,6 +24,8 @@ export interface CaseStep {
   actor: string;
   action: string;
   note?: string;
+  /** A working step kept for staff (the built-in desk): never shown to the citizen. */
+  internal?: boolean;
 }
 
 export interface Case {

@@ -8,7 +8,7 @@ import { useTestServer } from '../helpers/server.ts';
 describe('staff console: the desk', () => {
   const t = useTestServer({ CHAT_API_TOKEN: 'chat-token-0123456789' }, async (config) => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler'], 'cli', { unit: 'sj' });
     await db.close();
   });
   const b = useBrowser();

@@ -4,13 +4,17 @@
  * within 30 days from the same citizen is added to their open case, one from another citizen
  * becomes that citizen's own case linked to the open one (handled with it, told and rated on
  * its own); every step is recorded with actor and time, and state changes are announced as
- * contract events (the signed callbacks).
+ * contract events (the signed callbacks). The working day's actions (assign, note, transfer,
+ * return, ask the citizen) are here too; each is applied to the open repeats handled with the
+ * case, and every change is announced after it commits (the console's live lists).
  */
 import type { Database, Queryable } from '../../../bot/store/database.ts';
 import type { Case, CaseEvent, CaseStatus, CaseStep, NewCase, Rating } from '../types.ts';
 import { RATINGS } from '../types.ts';
 import type { CaseRouter } from './router.ts';
+import { EVERY_CASE, scopeCondition, type CaseScope } from './scope.ts';
 import { maskPersonalNumbers } from '../../../bot/privacy.ts';
+import { Broadcast } from '../../../bot/broadcast.ts';
 
 export const REPEAT_WINDOW_DAYS = 30;
 /** Character-bigram overlap above which two descriptions are the same matter. */
@@ -19,10 +23,23 @@ export const SIMILAR_TEXT = 0.5;
 export class DeskError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 403 | 404 | 409,
   ) {
     super(message);
   }
+}
+
+/** Steps kept for staff: never shown to the citizen (they may name another case or say why it moved). */
+const INTERNAL_ACTIONS = new Set(['重复诉求', '并案', '内部备注', '指派', '转办', '退回']);
+
+/** A change to a case, told after it commits: what the live lists need to know. */
+export interface CaseChange {
+  caseId: string;
+  kind: 'created' | 'changed';
+  action: string;
+  handlingUnit: string;
+  supervisingUnit: string;
+  status: CaseStatus;
 }
 
 interface CaseRow {
@@ -39,8 +56,11 @@ interface CaseRow {
   level: 1 | 2 | 3;
   reply: string | null;
   repeat_of: string | null;
+  assignee: string | null;
   due_at: Date | string;
   created_at: Date | string;
+  updated_at: Date | string;
+  closed_at: Date | string | null;
 }
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -79,10 +99,31 @@ export interface DeskOptions {
   onEvent?: (event: CaseEvent, tx: Queryable) => Promise<void>;
 }
 
+export interface CaseContact {
+  mobile: string | null;
+  name: string | null;
+  consentToContact: boolean;
+  channel: string | null;
+}
+
+export interface InfoRequest {
+  id: number;
+  question: string;
+  askedBy: string;
+  askedAt: string;
+  answer: string | null;
+  answeredAt: string | null;
+}
+
+type Action = keyof typeof TRANSITIONS;
+
 export class CaseDesk {
+  /** Every change, after it commits (the console's live lists listen). */
+  readonly changes = new Broadcast<CaseChange>();
+
   constructor(
     private readonly db: Database,
-    private readonly router: CaseRouter,
+    readonly router: CaseRouter,
     private readonly o: DeskOptions = {},
   ) {}
 
@@ -90,12 +131,26 @@ export class CaseDesk {
     return (this.o.now ?? (() => new Date()))();
   }
 
+  /** Runs a change in one transaction, then tells onChanged of every case it touched. */
+  private async change<T>(fn: (tx: Queryable, touched: CaseChange[]) => Promise<T>): Promise<T> {
+    const touched: CaseChange[] = [];
+    const result = await this.db.transaction((tx) => fn(tx, touched));
+    for (const c of touched) this.changes.publish(c);
+    return result;
+  }
+
+  private async touch(tx: Queryable, touched: CaseChange[], id: string, kind: CaseChange['kind'], action: string): Promise<void> {
+    const { rows } = await tx.query<Pick<CaseRow, 'handling_unit' | 'supervising_unit' | 'status'>>('SELECT handling_unit, supervising_unit, status FROM cases WHERE id = $1', [id]);
+    const r = rows[0];
+    if (r) touched.push({ caseId: id, kind, action, handlingUnit: r.handling_unit, supervisingUnit: r.supervising_unit, status: r.status });
+  }
+
   async create(given: NewCase, idempotencyKey: string): Promise<Case> {
     // Numbers in the citizen's words are masked here; only the contact fields keep theirs.
     const c: NewCase = { ...given, description: maskPersonalNumbers(given.description ?? ''), ...(given.place ? { place: maskPersonalNumbers(given.place) } : {}) };
     if (!c.description || [...c.description.trim()].length < 10) throw new DeskError('description must be at least 10 characters', 400);
     if (!/^1[3-9]\d{9}$/.test(c.citizen?.mobile ?? '')) throw new DeskError('citizen.mobile must be a mainland mobile number', 400);
-    return this.db.transaction(async (tx) => {
+    return this.change(async (tx, touched) => {
       const seen = await tx.query<{ id: string }>('SELECT id FROM cases WHERE idempotency_key = $1', [idempotencyKey]);
       if (seen.rows[0]) return (await this.load(tx, seen.rows[0].id))!;
 
@@ -109,6 +164,7 @@ export class CaseDesk {
       const repeat = open.rows.find((r) => similarity(r.description, c.description) >= SIMILAR_TEXT);
       if (repeat && repeat.citizen_id === c.citizen.id) {
         await this.step(tx, repeat.id, 'system', '重复诉求', `同一事项再次反映（${c.channel ?? '未知渠道'}）：${c.description.slice(0, 200)}`);
+        await this.touch(tx, touched, repeat.id, 'changed', '重复诉求');
         return { ...(await this.load(tx, repeat.id))!, repeatOf: repeat.id };
       }
 
@@ -121,17 +177,20 @@ export class CaseDesk {
       const due = repeat ? new Date(repeat.due_at) : new Date(now.getTime() + r.dueHours * 3_600_000);
       await tx.query(
         `INSERT INTO cases (id, idempotency_key, citizen_id, citizen_mobile, citizen_name, consent, channel, type, category, description, place,
-           handling_unit, supervising_unit, due_at, created_at, updated_at, repeat_of)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)`,
+           handling_unit, supervising_unit, due_at, created_at, updated_at, repeat_of, assignee, assigned_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, CASE WHEN $17::text IS NULL THEN NULL ELSE $15::timestamptz END)`,
         [id, idempotencyKey, c.citizen.id, c.citizen.mobile, c.citizen.name ?? null, c.citizen.consentToContact, c.channel ?? null, r.type,
-          repeat?.category ?? r.category, c.description, c.place ?? null, handlingUnit, supervisingUnit, due.toISOString(), now.toISOString(), repeat?.id ?? null],
+          repeat?.category ?? r.category, c.description, c.place ?? null, handlingUnit, supervisingUnit, due.toISOString(), now.toISOString(), repeat?.id ?? null,
+          repeat?.assignee ?? null],
       );
       await this.step(tx, id, 'system', '登记', `分拣：${r.type}·${repeat?.category ?? r.category}，承办 ${this.unitName(handlingUnit)}，督办 ${this.unitName(supervisingUnit)}`);
       // Internal steps (never shown to a citizen): each case names the other, not its text.
       if (repeat) {
         await this.step(tx, id, 'system', '并案', `与 ${repeat.id} 为同一事项，一并办理`);
         await this.step(tx, repeat.id, 'system', '并案', `另一位群众反映同一事项：${id}`);
+        await this.touch(tx, touched, repeat.id, 'changed', '并案');
       }
+      await this.touch(tx, touched, id, 'created', '登记');
       return (await this.load(tx, id))!;
     });
   }
@@ -140,55 +199,188 @@ export class CaseDesk {
     return this.load(this.db, id);
   }
 
+  /** The units and assignee of a case, for the scoping of staff; null when there is none. */
+  async units(id: string): Promise<{ handlingUnit: string; supervisingUnit: string; assignee: string | null; status: CaseStatus } | null> {
+    const { rows } = await this.db.query<CaseRow>('SELECT handling_unit, supervising_unit, assignee, status FROM cases WHERE id = $1', [id]);
+    const r = rows[0];
+    return r ? { handlingUnit: r.handling_unit, supervisingUnit: r.supervising_unit, assignee: r.assignee, status: r.status } : null;
+  }
+
+  /** The citizen's own cases, with the steps a citizen may see. */
   async listForCitizen(citizenId: string): Promise<Case[]> {
     const { rows } = await this.db.query<{ id: string }>('SELECT id FROM cases WHERE citizen_id = $1 ORDER BY created_at DESC', [citizenId]);
-    return Promise.all(rows.map((r) => this.load(this.db, r.id).then((c) => c!)));
+    const cases = await Promise.all(rows.map((r) => this.load(this.db, r.id).then((c) => c!)));
+    return cases.map((c) => ({ ...c, steps: c.steps?.filter((s) => !s.internal) }));
   }
 
   /**
-   * A staff action: accept, start, reply (with the reply text) or close. It is applied to the
+   * A staff action: accept, start, reply (with the reply text) or close (with, optionally,
+   * the result text the citizen will read, which replaces the reply). It is applied to the
    * open repeats linked to the case too (where the step fits their state), so every citizen
    * who reported the matter hears the result of their own case and is asked to rate it.
+   * A person who accepts an unassigned case takes it (`assignTo`).
    */
-  async act(id: string, action: keyof typeof TRANSITIONS, actor: string, note?: string): Promise<Case> {
+  async act(id: string, action: Action, actor: string, note?: string, o: { result?: string; assignTo?: string } = {}): Promise<Case> {
     const t = TRANSITIONS[action];
     if (action === 'reply' && !note?.trim()) throw new DeskError('a reply needs its text', 400);
-    return this.db.transaction(async (tx) => {
+    if (o.result !== undefined && (action !== 'close' || !o.result.trim())) throw new DeskError(action === 'close' ? 'the result text is empty' : 'only close takes a result', 400);
+    return this.change(async (tx, touched) => {
       // Lock the row: two staff closing at once must not both succeed.
-      const { rows } = await tx.query<CaseRow>('SELECT * FROM cases WHERE id = $1 FOR UPDATE', [id]);
-      const row = rows[0];
-      if (!row) throw new DeskError(`no case ${id}`, 404);
+      const row = await this.locked(tx, id);
       if (!t.from.includes(row.status)) throw new DeskError(`case ${id} is ${row.status}: cannot ${action}`, 409);
-      const c = await this.transition(tx, row, action, actor, note);
-      const repeats = await tx.query<CaseRow>('SELECT * FROM cases WHERE repeat_of = $1 AND status = ANY($2) ORDER BY id FOR UPDATE', [id, t.from]);
-      for (const r of repeats.rows) await this.transition(tx, r, action, actor, note);
-      return c;
+      const rows = [row, ...(await this.openRepeats(tx, id, t.from))];
+      let first: Case | null = null;
+      for (const r of rows) {
+        const c = await this.transition(tx, r, action, actor, note, o);
+        await this.touch(tx, touched, r.id, 'changed', t.action);
+        first ??= c;
+      }
+      return first!;
     });
   }
 
-  private async transition(tx: Queryable, row: CaseRow, action: keyof typeof TRANSITIONS, actor: string, note?: string): Promise<Case> {
+  private async locked(tx: Queryable, id: string): Promise<CaseRow> {
+    const { rows } = await tx.query<CaseRow>('SELECT * FROM cases WHERE id = $1 FOR UPDATE', [id]);
+    if (!rows[0]) throw new DeskError(`no case ${id}`, 404);
+    return rows[0];
+  }
+
+  private async openRepeats(tx: Queryable, id: string, states: CaseStatus[] = ['submitted', 'accepted', 'in_progress', 'replied']): Promise<CaseRow[]> {
+    return (await tx.query<CaseRow>('SELECT * FROM cases WHERE repeat_of = $1 AND id <> $1 AND status = ANY($2) ORDER BY id FOR UPDATE', [id, states])).rows;
+  }
+
+  private async transition(tx: Queryable, row: CaseRow, action: Action, actor: string, note: string | undefined, o: { result?: string; assignTo?: string }): Promise<Case> {
     const t = TRANSITIONS[action];
+    const reply = action === 'reply' ? note : action === 'close' && o.result !== undefined ? o.result.trim() : null;
+    const takes = action === 'accept' && o.assignTo && !row.assignee ? o.assignTo : null;
     await tx.query(
-      `UPDATE cases SET status = $2, reply = COALESCE($3, reply), updated_at = $4, closed_at = CASE WHEN $2 = 'closed' THEN $4::timestamptz ELSE closed_at END WHERE id = $1`,
-      [row.id, t.to, action === 'reply' ? note : null, this.now().toISOString()],
+      `UPDATE cases SET status = $2, reply = COALESCE($3, reply), updated_at = $4,
+         closed_at = CASE WHEN $2 = 'closed' THEN $4::timestamptz ELSE closed_at END,
+         assignee = COALESCE($5, assignee), assigned_at = CASE WHEN $5::text IS NULL THEN assigned_at ELSE $4::timestamptz END
+       WHERE id = $1`,
+      [row.id, t.to, reply, this.now().toISOString(), takes],
     );
-    await this.step(tx, row.id, actor, t.action, note);
+    await this.step(tx, row.id, actor, t.action, action === 'close' && o.result !== undefined ? (note ? `${note}\n办理结果：${o.result.trim()}` : `办理结果：${o.result.trim()}`) : note);
+    if (takes) await this.step(tx, row.id, actor, '指派', `由 ${takes} 办理`);
     const c = (await this.load(tx, row.id))!;
     const type = ({ accepted: 'case.accepted', in_progress: 'case.in_progress', replied: 'case.replied', closed: 'case.closed' } as const)[t.to as Exclude<CaseStatus, 'submitted'>];
     await this.o.onEvent?.({ eventId: `${row.id}:${c.round}:${t.to}`, type, caseId: row.id, at: this.now().toISOString(), case: c }, tx);
     return c;
   }
 
+  /** Gives an open case (and its open repeats) to a handler of the unit, or takes it back to the unit (null). */
+  async assign(id: string, assignee: string | null, actor: string): Promise<Case> {
+    return this.change(async (tx, touched) => {
+      const row = await this.locked(tx, id);
+      if (row.status === 'closed') throw new DeskError(`case ${id} is closed`, 409);
+      for (const r of [row, ...(await this.openRepeats(tx, id))]) {
+        await tx.query('UPDATE cases SET assignee = $2, assigned_at = $3, updated_at = $3 WHERE id = $1', [r.id, assignee, this.now().toISOString()]);
+        await this.step(tx, r.id, actor, '指派', assignee ? `由 ${assignee} 办理` : '退回本单位待分配');
+        await this.touch(tx, touched, r.id, 'changed', '指派');
+      }
+      return (await this.load(tx, id))!;
+    });
+  }
+
+  /** An internal working note: never shown to the citizen. */
+  async addNote(id: string, note: string, actor: string): Promise<Case> {
+    if (!note.trim()) throw new DeskError('the note is empty', 400);
+    return this.change(async (tx, touched) => {
+      await this.locked(tx, id);
+      await this.step(tx, id, actor, '内部备注', maskPersonalNumbers(note.trim()));
+      await tx.query('UPDATE cases SET updated_at = $2 WHERE id = $1', [id, this.now().toISOString()]);
+      await this.touch(tx, touched, id, 'changed', '内部备注');
+      return (await this.load(tx, id))!;
+    });
+  }
+
+  /**
+   * Sends an open case (and its open repeats) to another unit, which accepts it anew: the
+   * due date stays (the time limit keeps running), the assignee goes. `return` sends it back
+   * to the dispatcher (分拣) to be routed again.
+   */
+  async transfer(id: string, toUnit: string | 'dispatcher', reason: string, actor: string): Promise<Case> {
+    if (!reason.trim()) throw new DeskError('a transfer needs its reason', 400);
+    const back = toUnit === 'dispatcher';
+    const to = back ? this.router.dispatcher.id : toUnit;
+    if (!this.router.has(to)) throw new DeskError(`no unit ${to}`, 400);
+    return this.change(async (tx, touched) => {
+      const row = await this.locked(tx, id);
+      if (row.status === 'closed') throw new DeskError(`case ${id} is closed`, 409);
+      if (row.handling_unit === to) throw new DeskError(back ? `case ${id} is with the dispatcher already` : `case ${id} is handled by ${to} already`, 409);
+      const action = back ? '退回' : '转办';
+      for (const r of [row, ...(await this.openRepeats(tx, id))]) {
+        // A level-3 case stays under the bureau's leadership; otherwise the new unit's supervisor follows it.
+        const supervising = r.level === 3 ? r.supervising_unit : this.router.unit(to).supervisor;
+        await tx.query(
+          `UPDATE cases SET handling_unit = $2, supervising_unit = $3, status = 'submitted', assignee = NULL, assigned_at = NULL, updated_at = $4 WHERE id = $1`,
+          [r.id, to, supervising, this.now().toISOString()],
+        );
+        await this.step(tx, r.id, actor, action, `${this.unitName(r.handling_unit)} → ${this.unitName(to)}：${maskPersonalNumbers(reason.trim())}`);
+        await this.touch(tx, touched, r.id, 'changed', action);
+      }
+      return (await this.load(tx, id))!;
+    });
+  }
+
+  /** A question for the citizen of an open case (sent through their chat by the caller). */
+  async requestInfo(id: string, question: string, actor: string): Promise<{ request: InfoRequest; case: Case }> {
+    if (!question.trim()) throw new DeskError('the question is empty', 400);
+    return this.change(async (tx, touched) => {
+      const row = await this.locked(tx, id);
+      if (row.status === 'closed') throw new DeskError(`case ${id} is closed`, 409);
+      const now = this.now().toISOString();
+      const { rows } = await tx.query<{ id: string }>('INSERT INTO case_info_requests (case_id, question, asked_by, asked_at) VALUES ($1, $2, $3, $4) RETURNING id', [
+        id,
+        question.trim(),
+        actor,
+        now,
+      ]);
+      await this.step(tx, id, actor, '请群众补充', question.trim());
+      await tx.query('UPDATE cases SET updated_at = $2 WHERE id = $1', [id, now]);
+      await this.touch(tx, touched, id, 'changed', '请群众补充');
+      const request = (await this.infoRequests(tx, id)).find((r) => r.id === Number(rows[0]!.id))!;
+      return { request, case: (await this.load(tx, id))! };
+    });
+  }
+
+  /** The citizen's answer to a request: attached to the case (masked). False when it was answered already. */
+  async answerInfo(id: string, requestId: number, answer: string): Promise<boolean> {
+    return this.change(async (tx, touched) => {
+      const masked = maskPersonalNumbers(answer.trim());
+      const { rows } = await tx.query('UPDATE case_info_requests SET answer = $3, answered_at = $4 WHERE id = $1 AND case_id = $2 AND answer IS NULL RETURNING id', [
+        requestId,
+        id,
+        masked,
+        this.now().toISOString(),
+      ]);
+      if (!rows.length) return false;
+      await this.step(tx, id, 'citizen', '群众补充', masked);
+      await tx.query('UPDATE cases SET updated_at = $2 WHERE id = $1', [id, this.now().toISOString()]);
+      await this.touch(tx, touched, id, 'changed', '群众补充');
+      return true;
+    });
+  }
+
+  async infoRequests(q: Queryable, id: string): Promise<InfoRequest[]> {
+    const { rows } = await q.query<{ id: string; question: string; asked_by: string; asked_at: Date | string; answer: string | null; answered_at: Date | string | null }>(
+      'SELECT id, question, asked_by, asked_at, answer, answered_at FROM case_info_requests WHERE case_id = $1 ORDER BY id',
+      [id],
+    );
+    return rows.map((r) => ({ id: Number(r.id), question: r.question, askedBy: r.asked_by, askedAt: iso(r.asked_at), answer: r.answer, answeredAt: r.answered_at ? iso(r.answered_at) : null }));
+  }
+
   /** The citizen's rating of one round; one rating per round. */
   async feedback(id: string, round: number, rating: Rating, comment?: string): Promise<Case> {
     if (!(RATINGS as readonly string[]).includes(rating)) throw new DeskError(`rating must be one of ${RATINGS.join(', ')}`, 400);
-    return this.db.transaction(async (tx) => {
+    return this.change(async (tx, touched) => {
       const c = await this.load(tx, id);
       if (!c) throw new DeskError(`no case ${id}`, 404);
       const done = await tx.query('SELECT 1 FROM case_feedback WHERE case_id = $1 AND round = $2', [id, round]);
       if (done.rows.length) throw new DeskError(`round ${round} of case ${id} is already rated`, 409);
       await tx.query('INSERT INTO case_feedback (case_id, round, rating, comment) VALUES ($1, $2, $3, $4)', [id, round, rating, comment ?? null]);
       await this.step(tx, id, 'citizen', '评价', `${rating}${comment ? `：${comment}` : ''}`);
+      await this.touch(tx, touched, id, 'changed', '评价');
       return (await this.load(tx, id))!;
     });
   }
@@ -198,10 +390,8 @@ export class CaseDesk {
    * unit; level 3 sends it to the bureau leadership queue.
    */
   async escalate(id: string, level: 2 | 3, reason: string): Promise<Case> {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<CaseRow>('SELECT * FROM cases WHERE id = $1 FOR UPDATE', [id]);
-      const row = rows[0];
-      if (!row) throw new DeskError(`no case ${id}`, 404);
+    return this.change(async (tx, touched) => {
+      const row = await this.locked(tx, id);
       if (level <= row.level) throw new DeskError(`case ${id} is already at level ${row.level}`, 409);
       const unit = level === 3 ? 'leadership' : row.supervising_unit;
       const due = new Date(this.now().getTime() + 72 * 3_600_000).toISOString();
@@ -210,31 +400,43 @@ export class CaseDesk {
         [id, level, unit, due],
       );
       await this.step(tx, id, 'system', level === 2 ? '二级回访：重新办理' : '三级回访：报局领导', reason);
+      await this.touch(tx, touched, id, 'changed', level === 2 ? '二级回访' : '三级回访');
       return (await this.load(tx, id))!;
     });
   }
 
-  /** The desk's working lists: not started, in progress, and overdue. */
-  async lists(): Promise<{ notStarted: Case[]; inProgress: Case[]; overdue: Case[] }> {
-    const now = this.now().toISOString();
-    const ids = async (where: string, params: unknown[] = []) =>
-      Promise.all((await this.db.query<{ id: string }>(`SELECT id FROM cases WHERE ${where} ORDER BY due_at`, params)).rows.map((r) => this.load(this.db, r.id).then((c) => c!)));
+  /** The desk's working lists within a scope: not started, in progress, and overdue. */
+  async lists(scope: CaseScope = EVERY_CASE): Promise<{ notStarted: Case[]; inProgress: Case[]; overdue: Case[] }> {
+    const ids = async (where: string) => {
+      const params: unknown[] = [];
+      const bind = (v: unknown) => `$${params.push(v)}`;
+      const sql = `SELECT id FROM cases WHERE ${scopeCondition(scope, bind)} AND ${where.replace('$now', () => bind(this.now().toISOString()))} ORDER BY due_at`;
+      const { rows } = await this.db.query<{ id: string }>(sql, params);
+      return Promise.all(rows.map((r) => this.load(this.db, r.id).then((c) => c!)));
+    };
     return {
       notStarted: await ids("status = 'submitted'"),
       inProgress: await ids("status IN ('accepted', 'in_progress', 'replied')"),
-      overdue: await ids("status <> 'closed' AND due_at < $1", [now]),
+      overdue: await ids("status <> 'closed' AND due_at < $now"),
     };
   }
 
   private async step(tx: Queryable, caseId: string, actor: string, action: string, note?: string): Promise<void> {
-    await tx.query('INSERT INTO case_steps (case_id, at, actor, action, note) VALUES ($1, $2, $3, $4, $5)', [caseId, this.now().toISOString(), actor, action, note ?? null]);
+    await tx.query('INSERT INTO case_steps (case_id, at, actor, action, note, internal) VALUES ($1, $2, $3, $4, $5, $6)', [
+      caseId,
+      this.now().toISOString(),
+      actor,
+      action,
+      note ?? null,
+      INTERNAL_ACTIONS.has(action),
+    ]);
   }
 
   private async load(q: Queryable, id: string): Promise<Case | null> {
     const { rows } = await q.query<CaseRow>('SELECT * FROM cases WHERE id = $1', [id]);
     const r = rows[0];
     if (!r) return null;
-    const steps = await q.query<CaseStep & { at: Date | string }>('SELECT at, actor, action, note FROM case_steps WHERE case_id = $1 ORDER BY id', [id]);
+    const steps = await q.query<CaseStep & { at: Date | string; internal: boolean }>('SELECT at, actor, action, note, internal FROM case_steps WHERE case_id = $1 ORDER BY id', [id]);
     return {
       id: r.id,
       status: r.status,
@@ -249,21 +451,16 @@ export class CaseDesk {
       reply: r.reply ?? undefined,
       ...(r.repeat_of ? { repeatOf: r.repeat_of } : {}),
       createdAt: iso(r.created_at),
-      steps: steps.rows.map((s) => ({ at: iso(s.at), actor: s.actor, action: s.action, ...(s.note ? { note: s.note } : {}) })),
+      steps: steps.rows.map((s) => ({ at: iso(s.at), actor: s.actor, action: s.action, ...(s.note ? { note: s.note } : {}), ...(s.internal ? { internal: true } : {}) })),
     };
   }
 
-  private unitName(id: string): string {
-    if (id === 'leadership') return '市公安局领导（纪检督察、法制部门）';
-    try {
-      return this.router.unit(id).name;
-    } catch {
-      return id;
-    }
+  unitName(id: string): string {
+    return this.router.has(id) ? this.router.unit(id).name : id;
   }
 
   /** The citizen's contact details of a case, for staff who call back; the caller audits each reveal. */
-  async contact(id: string): Promise<{ mobile: string | null; name: string | null; consentToContact: boolean; channel: string | null } | null> {
+  async contact(id: string): Promise<CaseContact | null> {
     const { rows } = await this.db.query<{ citizen_mobile: string | null; citizen_name: string | null; consent: boolean; channel: string | null }>(
       'SELECT citizen_mobile, citizen_name, consent, channel FROM cases WHERE id = $1',
       [id],

@@ -16,8 +16,8 @@ const CHAT_TOKEN = 'chat-token-0123456789';
 describe('the audit log over HTTP', () => {
   const t = useTestServer({ STAFF_API_TOKEN: STAFF_TOKEN, CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue', SERVICE_HOURS: '7×24 小时' }, async (config) => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
-    await addStaff(db, 'li', 'supervisor-password-1', ['supervisor']);
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler'], 'cli', { unit: 'sj' });
+    await addStaff(db, 'li', 'supervisor-password-1', ['supervisor'], 'cli', { unit: 'sj' });
     await db.close();
   });
 

@@ -13,7 +13,7 @@ const TOKEN = 'staff-token-0123456789';
 describe('staff CSRF protection', () => {
   const t = useTestServer({ STAFF_API_TOKEN: TOKEN }, async (config) => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler'], 'cli', { unit: 'sj' });
     await db.close();
   });
 

@@ -23,8 +23,8 @@ describe('staff login and roles', () => {
   let base = '';
   beforeAll(async () => {
     const db = await openDatabase(config);
-    await addStaff(db, 'zhang', 'handler-password-1', ['handler']);
-    await addStaff(db, 'li', 'supervisor-password-1', ['supervisor']);
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler'], 'cli', { unit: 'sj' });
+    await addStaff(db, 'li', 'supervisor-password-1', ['supervisor'], 'cli', { unit: 'sj' });
     await db.close();
     server = await startServer({ ...config, port: 0 }, { handleSignals: false, quiet: true });
     base = `http://127.0.0.1:${server.port}`;
@@ -69,7 +69,7 @@ describe('staff login and roles', () => {
     // Plain HTTP without a trusted proxy: no Secure flag, or the browser would drop the cookie.
     expect(good.res.headers.get('set-cookie')).not.toMatch(/Secure/);
     const me = await (await fetch(`${base}/api/staff/me`, { headers: { cookie: good.cookie } })).json();
-    expect(me).toEqual({ username: 'zhang', roles: ['handler'], role: 'handler', csrfToken: good.csrf });
+    expect(me).toEqual({ username: 'zhang', roles: ['handler'], unit: 'sj', displayName: null, role: 'handler', csrfToken: good.csrf });
     expect(good.csrf).toMatch(/^[\w-]{32}$/);
     expect((await fetch(`${base}/staff/`, { headers: { cookie: good.cookie } })).status).toBe(200);
     expect((await fetch(`${base}/api/staff/cases`, { headers: { cookie: good.cookie } })).status).toBe(200);
@@ -97,7 +97,11 @@ describe('staff login and roles', () => {
     }
     expect((await fetch(`${base}/api/staff/me`, { headers: { cookie: 'xiaoan_staff=%E0%A4%A' } })).status).toBe(401);
     const s = await loginAs('zhang', 'handler-password-1');
-    const note = await fetch(`${base}/api/staff/cases/XA1/reply`, {
+    const c = await server.engine.desk!.create(
+      { type: '投诉', description: '人民路上的KTV每天半夜噪音扰民，影响休息', citizen: { id: 'web:x', mobile: '13800001111', consentToContact: true } },
+      'staff-test-bad-input',
+    );
+    const note = await fetch(`${base}/api/staff/cases/${c.id}/reply`, {
       method: 'POST',
       headers: { cookie: s.cookie, origin: base, 'x-csrf-token': s.csrf, 'content-type': 'application/json' },
       body: JSON.stringify({ note: 42 }),
