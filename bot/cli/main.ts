@@ -15,6 +15,7 @@ import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { loadTextPipeline } from '../../knowledge-base/text-pipeline.ts';
 import { formatProblem, validateGuideSet } from '../../knowledge-base/validate.ts';
 import { DatabaseInUseError, openDatabase, type Database } from '../store/database.ts';
+import type { StaffCommand, StaffCommandResult } from '../server/local-control.ts';
 import { publishKbVersion } from '../store/kb-versions.ts';
 import { logQuestion } from '../store/question-log.ts';
 import { progressBar } from './progress.ts';
@@ -182,39 +183,53 @@ program
   });
 
 /**
- * An account change on the store. With PostgreSQL (DATABASE_URL) it runs beside a running
- * server; embedded PGlite admits one process per DATA_DIR, so beside a server it says what to do.
+ * An account change. On PostgreSQL (DATABASE_URL), or on PGlite with no server running, it
+ * is made on the store; beside a server running on the same DATA_DIR (PGlite admits one
+ * process) the server is asked to make it (local-control.ts). Audited as `cli` either way.
  */
-async function withStaffStore<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+async function runStaff(cmd: StaffCommand): Promise<StaffCommandResult> {
   const c = config();
+  const { runStaffCommand, viaRunningServer } = await import('../server/local-control.ts');
   try {
-    return await withDatabase(c, fn);
+    return await withDatabase(c, (db) => runStaffCommand(db, cmd));
   } catch (e) {
     if (!(e instanceof DatabaseInUseError)) throw e;
-    throw new UsageError(
-      `数据目录 ${c.dataDir} 正被另一个小安进程（如运行中的服务）使用（内置数据库 PGlite 只允许一个进程打开），账号未改动。` +
-        '请由系统管理员在工作台的“账号管理”（/staff/accounts）中操作；或先停止服务，执行本命令后再启动。' +
-        '使用 PostgreSQL（DATABASE_URL）时本命令可在服务运行时执行。\n' +
-        `(DATA_DIR ${c.dataDir} is in use by another xiaoan process, such as a running server; embedded PGlite admits one. Nothing was changed. ` +
-        'Use the console\'s 账号管理 at /staff/accounts as an admin, or stop the server, run this command and start it again. ' +
-        'With DATABASE_URL (PostgreSQL) this command works beside a running server.)',
-    );
   }
+  let viaServer: StaffCommandResult | null;
+  try {
+    viaServer = await viaRunningServer(c.dataDir, cmd);
+  } catch (e) {
+    throw new UsageError(`运行中的小安服务拒绝了该操作：${(e as Error).message} (the running server refused: ${(e as Error).message})`);
+  }
+  if (viaServer) return viaServer;
+  throw new UsageError(
+    `数据目录 ${c.dataDir} 正被另一个小安进程使用（内置数据库 PGlite 只允许一个进程打开），且它不接受账号命令，账号未改动。` +
+      '请稍后再试，或由系统管理员在工作台的“账号管理”（/staff/accounts）中操作。\n' +
+      `(DATA_DIR ${c.dataDir} is in use by another xiaoan process that takes no account commands; nothing was changed. ` +
+      "Try again when it has finished, or use the console's 账号管理 at /staff/accounts as an admin.)",
+  );
 }
 
-const staffCmd = program.command('staff').description('staff accounts of the case desk');
+const staffCmd = program.command('staff').description('staff accounts (works beside a running server)');
 staffCmd
   .command('add')
-  .description('add a staff member (or reset their password and role); the password comes from XIAOAN_STAFF_PASSWORD or a prompt')
+  .description('add a staff member (or reset their password and roles); the password comes from XIAOAN_STAFF_PASSWORD or a prompt')
   .argument('<username>')
   .requiredOption('--role <roles>', 'one or more of agent (网办客服), hotline (热线坐席), handler (办理人员), editor (知识编辑), supervisor (督办人员), admin (系统管理员), comma-separated')
-  .action(async (username: string, o: { role: string }) => {
-    const { addStaff, parseRoles } = await import('../store/staff.ts');
+  .option('--unit <unit>', 'the unit of the organisation (an id of integrations/case-platform/desk/routing.yaml, e.g. pcs-renmin; sj is the bureau)')
+  .option('--name <displayName>', 'the name shown to colleagues, e.g. 王警官')
+  .action(async (username: string, o: { role: string; unit?: string; name?: string }) => {
+    const { parseRoles } = await import('../store/staff.ts');
     let roles;
     try {
       roles = parseRoles(o.role);
     } catch (e) {
       throw new UsageError(`--${(e as Error).message}`);
+    }
+    if (o.unit !== undefined) {
+      const { loadRouting } = await import('../../integrations/case-platform/desk/router.ts');
+      const routing = loadRouting();
+      if (!routing.has(o.unit)) throw new UsageError(`--unit: unknown unit "${o.unit}"; one of ${routing.units.map((u) => u.id).join(', ')}`);
     }
     let password = process.env.XIAOAN_STAFF_PASSWORD ?? '';
     if (!password) {
@@ -222,31 +237,28 @@ staffCmd
       password = await new Promise<string>((resolve) => rl.question('密码（至少 10 位）：', resolve));
       rl.close();
     }
-    const r = await withStaffStore((db) => addStaff(db, username, password.trim(), roles, 'cli'));
+    const r = await runStaff({ op: 'add', username, password: password.trim(), roles, ...(o.unit !== undefined ? { unit: o.unit } : {}), ...(o.name !== undefined ? { displayName: o.name } : {}) });
+    if (r.op !== 'add') return;
     console.log(
       r.created
         ? `staff member ${username} (${roles.join(', ')}) added.`
         : `staff member ${username} (${roles.join(', ')}) updated; their sessions have ended.${r.disabled ? ` The account is still disabled: xiaoan staff enable ${username}` : ''}`,
     );
   });
-staffCmd
-  .command('disable')
-  .description('disable a staff account: it cannot log in and its sessions end at once')
-  .argument('<username>')
-  .action(async (username: string) => {
-    const { setStaffDisabled } = await import('../store/staff.ts');
-    if (!(await withStaffStore((db) => setStaffDisabled(db, username, true, 'cli')))) throw new UsageError(`no staff member ${username}`);
-    console.log(`staff member ${username} disabled; their sessions have ended.`);
-  });
-staffCmd
-  .command('enable')
-  .description('enable a disabled staff account again')
-  .argument('<username>')
-  .action(async (username: string) => {
-    const { setStaffDisabled } = await import('../store/staff.ts');
-    if (!(await withStaffStore((db) => setStaffDisabled(db, username, false, 'cli')))) throw new UsageError(`no staff member ${username}`);
-    console.log(`staff member ${username} enabled.`);
-  });
+for (const [op, description, done] of [
+  ['disable', 'disable a staff account: it cannot log in and its sessions end at once', 'disabled; their sessions have ended.'],
+  ['enable', 'enable a disabled staff account again', 'enabled.'],
+] as const) {
+  staffCmd
+    .command(op)
+    .description(description)
+    .argument('<username>')
+    .action(async (username: string) => {
+      const r = await runStaff({ op, username });
+      if (r.op !== 'add' && !r.found) throw new UsageError(`no staff member ${username}`);
+      console.log(`staff member ${username} ${done}`);
+    });
+}
 
 program
   .command('demo-wechat')

@@ -25,6 +25,7 @@ import { InboxHub } from '../inbox/hub.ts';
 import { outboxHealth } from '../store/outbox.ts';
 import { getStaff } from '../store/staff.ts';
 import { caseRoutes } from './case-routes.ts';
+import { localControlRoutes } from './local-control.ts';
 import { staffPages } from './staff-pages.ts';
 import { assistRoutes } from './assist-routes.ts';
 import { HotlineAssistant } from '../assist/assistant.ts';
@@ -55,6 +56,8 @@ export interface AppDeps {
   trustProxy?: boolean | number | string;
   chatLimits: ChatLimits;
   handoffWaitMinutes: number;
+  /** The token of `xiaoan staff …` beside this server on embedded PGlite (local-control.ts). */
+  localControlToken?: string;
   /** The bureau's time zone, for the console (TZ). */
   timeZone?: string;
 }
@@ -102,6 +105,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   // Callbacks are verified over their raw bytes, so they are routed before the JSON parser.
   const caseApi = caseRoutes(engine, caseEvents, caseCallbackSecret, staff, db, { timeZone: deps.timeZone });
   app.use(caseApi.router);
+  if (deps.localControlToken) app.use(localControlRoutes(db, deps.localControlToken, (id) => engine.caseRouter.has(id)));
   if (wecom) app.use(wecom.routes());
   app.use(express.json({ limit: '32kb' }));
 

@@ -9,6 +9,7 @@ import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
 import { randomBytes } from 'node:crypto';
 import { CaseEvents } from '../cases/events.ts';
+import { newControlToken, removeControlFile, writeControlFile } from './local-control.ts';
 import { createApp } from './app.ts';
 import { CHANNEL as WECOM_CHANNEL, WecomChannel } from '../../integrations/wecom/channel.ts';
 import { WecomClient } from '../../integrations/wecom/client.ts';
@@ -83,7 +84,10 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   const retention = setInterval(retain, 86_400_000);
   retention.unref();
   let shuttingDown = false;
+  // Embedded PGlite admits this process only: `xiaoan staff …` asks it (local-control.ts).
+  const localControlToken = config.databaseUrl ? undefined : newControlToken();
   const { app, closeStreams, inbox } = createApp({
+    localControlToken,
     kb,
     db,
     engine,
@@ -115,6 +119,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+  if (localControlToken) writeControlFile(config.dataDir, { url: `http://127.0.0.1:${port}`, pid: process.pid, token: localControlToken });
   if (engine.desk) engine.cases.useCallbacks({ url: `http://127.0.0.1:${port}/cases/callback`, secret: caseCallbackSecret });
   log(`小安已启动：在浏览器打开 http://localhost:${port}/ （对话接口 POST /api/chat，健康检查 /healthz）`);
   if (wecom) {
@@ -139,6 +144,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     await wecom?.idle();
     await engine.drain();
     await closed;
+    if (localControlToken) removeControlFile(config.dataDir, localControlToken);
     await db.close();
   };
   if (o.handleSignals !== false) {

@@ -2,9 +2,10 @@
  * 账号管理 over real HTTP: an admin creates accounts, changes roles, unit and name, resets a
  * password (the old sessions end) and disables or enables an account, all in the running
  * server, every change CSRF-protected and audited; an admin cannot lock the bureau out. The
- * same rules in the store on PGlite and PostgreSQL, and `xiaoan staff add` beside a running server.
+ * same rules in the store on PGlite and PostgreSQL, and `xiaoan staff` beside a running server (through it).
  */
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -240,21 +241,50 @@ describe('账号管理 over HTTP', () => {
     expect((await audit('staff.list')).some((r) => r.actor === 'root')).toBe(true);
   });
 
-  it('xiaoan staff add beside the running server (PGlite) says what to do and changes nothing', async () => {
+  it('xiaoan staff add, disable and enable work beside the running server (PGlite), through it, audited as cli', async () => {
     const run = promisify(execFile);
-    const err = await run(process.execPath, [path.join(PROJECT_ROOT, 'bot', 'cli', 'xiaoan.js'), 'staff', 'add', 'admin2', '--role', 'admin'], {
-      env: { ...process.env, DATA_DIR: t.config.dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent', XIAOAN_STAFF_PASSWORD: 'cli-password-123' },
-      cwd: PROJECT_ROOT,
-    }).then(
-      () => null,
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(err?.code).toBe(2);
-    expect(err?.stderr).toContain('账号管理');
-    expect(err?.stderr).toContain('stop the server');
-    expect(err?.stderr).toContain('DATABASE_URL');
-    expect(await getStaff(t.server.db, 'admin2')).toBeNull();
-  }, 60_000);
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      run(process.execPath, [path.join(PROJECT_ROOT, 'bot', 'cli', 'xiaoan.js'), 'staff', ...args], {
+        env: { ...process.env, DATA_DIR: t.config.dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent', XIAOAN_STAFF_PASSWORD: 'cli-password-123', ...env },
+        cwd: PROJECT_ROOT,
+      }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    // The control file is the server's own, readable by its account only.
+    expect(statSync(path.join(t.config.dataDir, 'control.json')).mode & 0o077).toBe(0);
+    const added = await cli(['add', 'admin2', '--role', 'admin,handler', '--unit', 'pcs-renmin', '--name', '二号管理员']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain('admin2 (admin, handler) added');
+    expect(await getStaff(t.server.db, 'admin2')).toMatchObject({ roles: ['admin', 'handler'], unit: 'pcs-renmin', displayName: '二号管理员', disabled: false });
+    // The new account logs in to the running server at once.
+    await staffLogin(t.base, 'admin2', 'cli-password-123');
+
+    expect((await cli(['disable', 'admin2'])).code).toBe(0);
+    expect((await getStaff(t.server.db, 'admin2'))?.disabled).toBe(true);
+    expect((await cli(['enable', 'admin2'])).code).toBe(0);
+    expect((await getStaff(t.server.db, 'admin2'))?.disabled).toBe(false);
+
+    // Refusals say why and change nothing.
+    const short = await cli(['add', 'admin3', '--role', 'admin'], { XIAOAN_STAFF_PASSWORD: 'short' });
+    expect(short.code).not.toBe(0);
+    expect(short.stderr).toMatch(/10/);
+    expect(await getStaff(t.server.db, 'admin3')).toBeNull();
+    const unit = await cli(['add', 'admin3', '--role', 'admin', '--unit', 'nowhere']);
+    expect(unit.code).toBe(2);
+    expect(unit.stderr).toContain('unknown unit');
+    expect((await cli(['disable', 'nobody'])).stderr).toContain('no staff member nobody');
+
+    const { rows } = await t.server.db.query<{ actor: string; action: string; target: string }>("SELECT actor, action, target FROM audit_log WHERE target = 'admin2' ORDER BY id");
+    expect(rows.map((r) => `${r.actor} ${r.action}`)).toEqual(expect.arrayContaining(['cli staff.create', 'cli staff.disable', 'cli staff.enable']));
+  }, 120_000);
+
+  it('the local control route takes commands from this machine with the token only', async () => {
+    const refused = await fetch(`${t.base}/local/staff`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: '{"op":"enable","username":"root"}' });
+    expect(refused.status).toBe(403);
+    const none = await fetch(`${t.base}/local/staff`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"op":"enable","username":"root"}' });
+    expect(none.status).toBe(403);
+  });
 });
 
 describe.each(testStores)('account rules in the store on $name', (store) => {
