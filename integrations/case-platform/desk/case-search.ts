@@ -165,7 +165,9 @@ const likeText = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 export async function searchCases(db: Queryable, router: CaseRouter, scope: CaseScope, query: CaseQuery, o: { me: string; now: Date }): Promise<CasePage> {
   const params: unknown[] = [];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const now = bind(o.now.toISOString());
+  // Bound when first used: PostgreSQL refuses a parameter the query never mentions.
+  let nowParam: string | undefined;
+  const now = () => (nowParam ??= bind(o.now.toISOString()));
   const where = [scopeCondition(scope, bind)];
   const status = query.status ?? 'open';
   if (status === 'open') where.push("status <> 'closed'");
@@ -174,8 +176,8 @@ export async function searchCases(db: Queryable, router: CaseRouter, scope: Case
   if (query.category) where.push(`category = ${bind(query.category)}`);
   if (query.unit) where.push(`handling_unit = ANY(${bind(router.subtree(query.unit))}::text[])`);
   if (query.level) where.push(`level = ${bind(query.level)}`);
-  if (query.overdue) where.push(`status <> 'closed' AND due_at < ${now}::timestamptz`);
-  if (query.dueSoon) where.push(`status <> 'closed' AND due_at >= ${now}::timestamptz AND due_at < ${now}::timestamptz + interval '${DUE_SOON_HOURS} hours'`);
+  if (query.overdue) where.push(`status <> 'closed' AND due_at < ${now()}::timestamptz`);
+  if (query.dueSoon) where.push(`status <> 'closed' AND due_at >= ${now()}::timestamptz AND due_at < ${now()}::timestamptz + interval '${DUE_SOON_HOURS} hours'`);
   if (query.mine) where.push(`assignee = ${bind(o.me)}`);
   if (query.repeats) where.push(`(repeat_of IS NOT NULL OR EXISTS (SELECT 1 FROM cases r WHERE r.repeat_of = cases.id AND r.id <> cases.id))`);
   if (query.q) {
