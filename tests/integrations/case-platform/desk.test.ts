@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CaseDesk, DeskError, similarity } from '../../../integrations/case-platform/desk/desk.ts';
 import { loadRouting } from '../../../integrations/case-platform/desk/router.ts';
+import { searchCases } from '../../../integrations/case-platform/desk/case-search.ts';
+import { scopeOf } from '../../../integrations/case-platform/desk/scope.ts';
 import type { CaseEvent, NewCase } from '../../../integrations/case-platform/types.ts';
 import { testStores } from '../../helpers/databases.ts';
 
@@ -154,5 +156,46 @@ describe.each(testStores)('case desk on $name', (store) => {
     clock.advance(49);
     lists = await desk.lists();
     expect(lists.overdue.map((c) => c.id)).toEqual([a.id]);
+  });
+
+  it('transfers with its repeats, keeps the due date, searches and counts by scope, and announces each change after commit', async () => {
+    const { desk, clock, db } = await open();
+    const changes: string[] = [];
+    desk.changes.subscribe((c) => changes.push(`${c.caseId}:${c.action}:${c.handlingUnit}`));
+    const a = await desk.create(complaint(), 'k1');
+    const b = await desk.create(complaint({ citizen: { id: 'web:c2', mobile: '13900001234', consentToContact: true }, description: '北苑路楼下KTV每天半夜噪音扰民，影响休息。' }), 'k2');
+    expect(b.repeatOf).toBe(a.id);
+    const beiyuan = scopeOf({ username: 'h', roles: ['handler'], unit: 'pcs-beiyuan' }, router);
+    const binjiang = scopeOf({ username: 'q', roles: ['handler'], unit: 'pcs-binjiang' }, router);
+    const now = () => new Date(Date.parse('2026-11-23T09:00:00Z'));
+    expect((await searchCases(db, router, beiyuan, {}, { me: 'h', now: now() })).total).toBe(2);
+    expect((await searchCases(db, router, beiyuan, { q: '1234' }, { me: 'h', now: now() })).items.map((c) => c.id)).toEqual([b.id]);
+
+    await desk.act(a.id, 'accept', 'staff:h', undefined, { assignTo: 'h' });
+    expect((await searchCases(db, router, beiyuan, { mine: true }, { me: 'h', now: now() })).items.map((c) => c.id).sort()).toEqual([a.id, b.id].sort());
+    clock.advance(1);
+    const moved = await desk.transfer(a.id, 'pcs-binjiang', '辖区有误', 'staff:h');
+    expect(moved).toMatchObject({ status: 'submitted', handlingUnit: '滨江派出所', dueAt: a.dueAt });
+    expect((await searchCases(db, router, beiyuan, {}, { me: 'h', now: now() })).total).toBe(0);
+    const there = await searchCases(db, router, binjiang, {}, { me: 'q', now: now() });
+    expect(there.items.map((c) => [c.id, c.assignee, c.handlingUnitId])).toEqual([
+      [a.id, null, 'pcs-binjiang'],
+      [b.id, null, 'pcs-binjiang'],
+    ]);
+    expect(there.counts).toMatchObject({ notStarted: 2, mine: 0 });
+    await expect(desk.transfer(a.id, 'pcs-binjiang', '再转', 'staff:q')).rejects.toMatchObject({ status: 409 });
+    await expect(desk.transfer(a.id, 'dispatcher', ' ', 'staff:q')).rejects.toMatchObject({ status: 400 });
+    expect((await desk.transfer(a.id, 'dispatcher', '不属本所', 'staff:q')).handlingUnit).toBe('市公安局政务服务中心');
+    // Internal steps stay with staff: the citizen's own list leaves them out.
+    expect((await desk.listForCitizen('web:c1'))[0]!.steps!.map((s) => s.action)).not.toEqual(expect.arrayContaining(['转办', '退回', '指派']));
+    expect(changes).toEqual(expect.arrayContaining([`${a.id}:登记:pcs-beiyuan`, `${a.id}:转办:pcs-binjiang`, `${b.id}:转办:pcs-binjiang`, `${a.id}:退回:zwzx`]));
+
+    // A question to the citizen and its answer, once.
+    const asked = await desk.requestInfo(b.id, '请问KTV的名字？', 'staff:z');
+    expect(await desk.answerInfo(b.id, asked.request.id, '好乐迪，电话 13812345678')).toBe(true);
+    expect(await desk.answerInfo(b.id, asked.request.id, '再说一遍')).toBe(false);
+    const [request] = await desk.infoRequests(db, b.id);
+    expect(request).toMatchObject({ question: '请问KTV的名字？', answer: expect.stringContaining('好乐迪') });
+    expect(request!.answer).not.toContain('13812345678');
   });
 });

@@ -31,6 +31,31 @@ describe('case routing from the text', () => {
     for (const u of router.units) expect(() => router.unit(u.supervisor)).not.toThrow();
   });
 
+  it('is an organisation tree: one bureau, 分局/支队 under it, 派出所/大队 under those', () => {
+    expect(router.root.id).toBe('sj');
+    expect(router.subtree('fj-zhongxin')).toEqual(['fj-zhongxin', 'pcs-renmin']);
+    expect(router.subtree('jiaojing-zd').sort()).toEqual(['cgs', 'jiaojing-zd', 'jj', 'jj-north']);
+    expect(router.subtree('sj')).toHaveLength(router.units.length);
+    expect(router.subtree('pcs-renmin')).toEqual(['pcs-renmin']);
+    expect(router.subtree('nowhere')).toEqual([]);
+    expect(router.path('pcs-renmin')).toBe('市公安局 / 中心区分局 / 人民路派出所');
+    expect(router.dispatcher.id).toBe('zwzx');
+    // Every 派出所 sits under a 分局.
+    for (const u of router.units.filter((x) => x.id.startsWith('pcs-'))) expect(router.unit(u.parent!).name).toMatch(/分局$/);
+  });
+
+  it('refuses a tree with a loop, a second root or an unknown parent', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'routing.yaml');
+    const units = (lines: string) => `types: {}\ncategories:\n  其他: { keywords: [], due_hours: 24, unit: a }\nunits:\n${lines}`;
+    const many = Array.from({ length: 14 }, (_, i) => `  - { id: u${i}, name: U${i}, parent: a, supervisor: a }\n`).join('');
+    writeFileSync(file, units(`  - { id: a, name: A, supervisor: a }\n  - { id: b, name: B, parent: c, supervisor: a }\n  - { id: c, name: C, parent: b, supervisor: a }\n${many}`));
+    expect(() => loadRouting(file)).toThrow(/unit b: its parents loop/);
+    writeFileSync(file, units(`  - { id: a, name: A, supervisor: a }\n  - { id: b, name: B, supervisor: a }\n  - { id: c, name: C, parent: x, supervisor: a }\n${many}`));
+    expect(() => loadRouting(file)).toThrow(/one unit without a parent \(the bureau\) expected, found a, b.*unit c: unknown parent "x"/);
+    removeDir(dir);
+  });
+
   it('refuses a rules file that names an unknown unit, with the reason', () => {
     const dir = tempDir();
     const file = path.join(dir, 'routing.yaml');
