@@ -205,7 +205,7 @@ export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: str
     if (!desk) return;
     const c = await allowed(req, res, desk, 'case.colleagues');
     if (!c) return;
-    res.json({ colleagues: await colleagues(db, engine, c.handlingUnit) });
+    res.json({ colleagues: await desk.colleagues(c.handlingUnit) });
   });
 
   // A POST, so that the CSRF check covers it and no cache or prefetch ever holds the answer.
@@ -229,7 +229,7 @@ export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: str
       if (v !== null && typeof v !== 'string') throw new DeskError('assignee must be a username, or null to give the case back to the unit', 400);
       if (v !== null) {
         const unit = (await desk.units(id))!.handlingUnit;
-        if (!(await colleagues(db, engine, unit)).some((c) => c.username === v)) throw new DeskError(`${v} is not a handler of the handling unit`, 400);
+        if (!(await desk.colleagues(unit)).some((c) => c.username === v)) throw new DeskError(`${v} is not a handler of the handling unit`, 400);
       }
       return { body: await desk.assign(id, v, actor(res)), details: { assignee: v } };
     }),
@@ -277,16 +277,4 @@ export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: str
   });
 
   return { router, closeStreams: () => streams.closeAll() };
-}
-
-/** Handlers a case of this unit may be given to: enabled, role handler, of the unit or a unit above it. */
-async function colleagues(db: Database, engine: DialogEngine, unit: string): Promise<Array<{ username: string; displayName: string | null; unit: string }>> {
-  const r = engine.caseRouter;
-  const above: string[] = [];
-  for (let u: string | undefined = unit; u && r.has(u); u = r.unit(u).parent) above.push(u);
-  const { rows } = await db.query<{ username: string; display_name: string | null; unit: string }>(
-    `SELECT username, display_name, unit FROM staff_users WHERE NOT disabled AND 'handler' = ANY(roles) AND unit = ANY($1) ORDER BY unit = $2 DESC, username`,
-    [above, unit],
-  );
-  return rows.map((x) => ({ username: x.username, displayName: x.display_name, unit: x.unit }));
 }

@@ -282,6 +282,17 @@ export class CaseDesk {
     });
   }
 
+  /** Handlers a case of this unit may be given to: enabled, role handler, of the unit or a unit above it. */
+  async colleagues(unit: string): Promise<Array<{ username: string; displayName: string | null; unit: string }>> {
+    const above: string[] = [];
+    for (let u: string | undefined = unit; u && this.router.has(u); u = this.router.unit(u).parent) above.push(u);
+    const { rows } = await this.db.query<{ username: string; display_name: string | null; unit: string }>(
+      `SELECT username, display_name, unit FROM staff_users WHERE NOT disabled AND 'handler' = ANY(roles) AND unit = ANY($1) ORDER BY unit = $2 DESC, username`,
+      [above, unit],
+    );
+    return rows.map((x) => ({ username: x.username, displayName: x.display_name, unit: x.unit }));
+  }
+
   /** An internal working note: never shown to the citizen. */
   async addNote(id: string, note: string, actor: string): Promise<Case> {
     if (!note.trim()) throw new DeskError('the note is empty', 400);
