@@ -5,6 +5,7 @@
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import os from 'node:os';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { Asker, type AskResult } from '../ask.ts';
@@ -96,12 +97,26 @@ kb.command('build')
   });
 
 kb.command('export')
-  .description('every indexed chunk as JSON lines: {itemId, itemName, category, section, text}')
-  .option('--format <format>', 'output format (jsonl)', 'jsonl')
-  .option('--out <file>', 'write to a file instead of stdout')
-  .action(async (o: { format: string; out?: string }) => {
-    if (o.format !== 'jsonl') throw new UsageError(`unknown --format "${o.format}": only jsonl is supported`);
+  .description('jsonl: every indexed chunk as JSON lines {itemId, itemName, category, section, text}; md: a release of the store written back to files (guides/, lexicon/)')
+  .option('--format <format>', 'jsonl (chunks) or md (a release as files)', 'jsonl')
+  .option('--out <path>', 'jsonl: a file instead of stdout; md: the folder to write (required)')
+  .option('--release <id>', 'md: which release (default: the one in force)')
+  .action(async (o: { format: string; out?: string; release?: string }) => {
     const c = config();
+    if (o.format === 'md') {
+      if (!o.out) throw new UsageError('--out DIR is required with --format md');
+      if (o.release !== undefined && !/^\d+$/.test(o.release)) throw new UsageError('--release must be a release number');
+      const { currentRelease, getRelease, readKbFiles, seedRelease, writeKbFiles } = await import('../../knowledge-base/releases.ts');
+      const release = await withDatabase(c, async (db) => {
+        await seedRelease(db, readKbFiles(c.guidesDir, c.lexiconDir));
+        return o.release ? getRelease(db, Number(o.release), { files: true }) : currentRelease(db, { files: true });
+      });
+      if (!release) throw new UsageError(`no release ${o.release}`);
+      writeKbFiles(release.files!, o.out);
+      console.log(`release ${release.id} (${release.checksum.slice(0, 12)}, ${release.fileCount} files) written to ${o.out}`);
+      return;
+    }
+    if (o.format !== 'jsonl') throw new UsageError(`unknown --format "${o.format}": jsonl or md`);
     const set = readGuideSet(c.guidesDir);
     const out = o.out ? createWriteStream(o.out) : process.stdout;
     for (const ch of chunkGuides(set.guides)) {
@@ -109,6 +124,40 @@ kb.command('export')
       out.write(`${JSON.stringify(ch.situation ? { ...row, situation: ch.situation } : row)}\n`);
     }
     if (o.out) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
+  });
+
+kb.command('import')
+  .description('make a draft from a folder of files (DIR/guides/*.md, DIR/lexicon/*; a missing lexicon keeps the one in force), validated, for review')
+  .argument('<dir>')
+  .option('--note <text>', 'what the draft changes')
+  .option('--by <name>', 'the author', process.env.USER || os.userInfo().username || 'cli')
+  .action(async (dir: string, o: { note?: string; by: string }) => {
+    const c = config();
+    const { createDraft, currentRelease, fileChanges, readKbFiles, seedRelease } = await import('../../knowledge-base/releases.ts');
+    const guidesDir = path.join(dir, 'guides');
+    if (!existsSync(guidesDir)) throw new UsageError(`${dir}: no guides folder (expected ${guidesDir})`);
+    const ownLexicon = existsSync(path.join(dir, 'lexicon'));
+    const lexiconDir = ownLexicon ? path.join(dir, 'lexicon') : c.lexiconDir;
+    let files = readKbFiles(guidesDir, lexiconDir);
+    const set = readGuideSet(guidesDir);
+    const problems = validateGuideSet(set, loadCatalogue(c.cataloguePath), loadTextPipeline(lexiconDir).normalizer);
+    const { draft, changes } = await withDatabase(c, async (db) => {
+      await seedRelease(db, readKbFiles(c.guidesDir, c.lexiconDir));
+      const base = await currentRelease(db, { files: true });
+      // Without a lexicon folder the draft keeps the lexicon of the release in force.
+      if (!ownLexicon && base?.files) {
+        const guides = Object.entries(files).filter(([k]) => k.startsWith('guides/'));
+        const lexicon = Object.entries(base.files).filter(([k]) => k.startsWith('lexicon/'));
+        files = Object.fromEntries([...guides, ...lexicon]);
+      }
+      const d = await createDraft(db, files, o.by, o.note);
+      return { draft: d, changes: fileChanges(base?.files ?? {}, files) };
+    });
+    for (const p of problems) console.error(formatProblem(p));
+    console.log(
+      `draft ${draft.id} by ${draft.author} on release ${draft.baseRelease ?? '—'}: ${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed` +
+        (problems.length ? `; ${problems.length} problem(s) to fix before it can be published.` : '; valid.'),
+    );
   });
 
 program

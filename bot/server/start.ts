@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
+import { readKbFiles, seedRelease } from '../../knowledge-base/releases.ts';
 import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
@@ -39,6 +40,8 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     kb = await openKnowledgeBase(config);
     const current = await currentKbVersion(db);
     if (current?.checksum !== kb.index.meta.checksum) await publishKbVersion(db, kb.index.meta, 'startup');
+    // The shipped guides and lexicon are the first release in the store (once).
+    await seedRelease(db, readKbFiles(config.guidesDir, config.lexiconDir));
   } catch (e) {
     await db.close();
     throw e;

@@ -1,0 +1,186 @@
+/**
+ * Releases and drafts of the knowledge in the store. A release is an immutable snapshot of
+ * every guide and lexicon file, `guides/NAME.md` and `lexicon/NAME` → text, with its checksum,
+ * author, approver, note and effective time; the release in force is the latest whose
+ * effective time has come (a rollback is a new release restoring an earlier one's files).
+ * A draft is an editor's working copy. Files stay a way to work: a release can be written
+ * back to a folder (xiaoan kb export --format md) and a folder read into a draft
+ * (xiaoan kb import).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Database, Queryable } from '../bot/store/database.ts';
+
+/** Relative path (guides/…, lexicon/…) → file text. */
+export type KbFiles = Record<string, string>;
+
+export interface KbRelease {
+  id: number;
+  checksum: string;
+  kind: 'seed' | 'release' | 'rollback';
+  author: string;
+  approver: string | null;
+  note: string | null;
+  restores: number | null;
+  createdAt: string;
+  effectiveAt: string;
+  /** How many files, and (when asked for) the files themselves. */
+  fileCount: number;
+  files?: KbFiles;
+}
+
+export interface KbDraft {
+  id: number;
+  baseRelease: number | null;
+  status: 'draft' | 'submitted' | 'approved' | 'published' | 'withdrawn';
+  author: string;
+  note: string | null;
+  createdAt: string;
+  updatedAt: string;
+  files: KbFiles;
+}
+
+const GUIDES = 'guides';
+const LEXICON = 'lexicon';
+const isGuide = (name: string) => name.endsWith('.md') && name.toLowerCase() !== 'readme.md';
+
+/** The files of a guides folder and a lexicon folder, as a release holds them. */
+export function readKbFiles(guidesDir: string, lexiconDir: string): KbFiles {
+  const files: KbFiles = {};
+  const read = (dir: string, prefix: string, keep: (name: string) => boolean) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      throw new Error(`cannot read ${dir}: ${(e as Error).message}`);
+    }
+    for (const name of names.sort()) {
+      const file = path.join(dir, name);
+      if (keep(name) && statSync(file).isFile()) files[`${prefix}/${name}`] = readFileSync(file, 'utf8');
+    }
+  };
+  read(guidesDir, GUIDES, isGuide);
+  read(lexiconDir, LEXICON, (n) => !n.startsWith('.'));
+  if (!Object.keys(files).some((f) => f.startsWith(`${GUIDES}/`))) throw new Error(`no guide (*.md) in ${guidesDir}`);
+  return files;
+}
+
+/** sha256 over every path and text, in path order: the same content, the same checksum. */
+export function checksumOf(files: KbFiles): string {
+  const hash = createHash('sha256');
+  for (const p of Object.keys(files).sort()) hash.update(p).update('\0').update(files[p]!).update('\0');
+  return hash.digest('hex');
+}
+
+/** Writes the files under dir (dir/guides/…, dir/lexicon/…); refuses a path that leaves dir. */
+export function writeKbFiles(files: KbFiles, dir: string): void {
+  const root = path.resolve(dir);
+  for (const [rel, text] of Object.entries(files)) {
+    const target = path.resolve(root, rel);
+    if (!target.startsWith(`${root}${path.sep}`) || !/^(guides|lexicon)\/[^/\\]+$/.test(rel)) throw new Error(`refusing to write ${rel} outside ${root}`);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, text);
+  }
+}
+
+interface ReleaseRow {
+  id: string;
+  checksum: string;
+  kind: KbRelease['kind'];
+  author: string;
+  approver: string | null;
+  note: string | null;
+  restores: string | null;
+  created_at: Date | string;
+  effective_at: Date | string;
+  file_count: number;
+  files?: KbFiles;
+}
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+const toRelease = (r: ReleaseRow): KbRelease => ({
+  id: Number(r.id),
+  checksum: r.checksum,
+  kind: r.kind,
+  author: r.author,
+  approver: r.approver,
+  note: r.note,
+  restores: r.restores === null ? null : Number(r.restores),
+  createdAt: iso(r.created_at),
+  effectiveAt: iso(r.effective_at),
+  fileCount: Number(r.file_count),
+  ...(r.files ? { files: r.files } : {}),
+});
+const RELEASE_COLUMNS = `id, checksum, kind, author, approver, note, restores, created_at, effective_at,
+  (SELECT count(*) FROM jsonb_object_keys(files))::int AS file_count`;
+
+/** The release in force at `at`: the latest whose effective time has come. */
+export async function currentRelease(db: Queryable, o: { at?: Date; files?: boolean } = {}): Promise<KbRelease | null> {
+  const { rows } = await db.query<ReleaseRow>(
+    `SELECT ${RELEASE_COLUMNS}${o.files ? ', files' : ''} FROM kb_releases WHERE effective_at <= $1 ORDER BY effective_at DESC, id DESC LIMIT 1`,
+    [(o.at ?? new Date()).toISOString()],
+  );
+  return rows[0] ? toRelease(rows[0]) : null;
+}
+
+export async function getRelease(db: Queryable, id: number, o: { files?: boolean } = {}): Promise<KbRelease | null> {
+  const { rows } = await db.query<ReleaseRow>(`SELECT ${RELEASE_COLUMNS}${o.files ? ', files' : ''} FROM kb_releases WHERE id = $1`, [id]);
+  return rows[0] ? toRelease(rows[0]) : null;
+}
+
+export async function listReleases(db: Queryable, limit = 50): Promise<KbRelease[]> {
+  const { rows } = await db.query<ReleaseRow>(`SELECT ${RELEASE_COLUMNS} FROM kb_releases ORDER BY id DESC LIMIT $1`, [limit]);
+  return rows.map(toRelease);
+}
+
+/**
+ * The first release, from the files shipped in knowledge-base/ (at the first start). Does
+ * nothing when a release exists: from then on the store holds the knowledge.
+ */
+export async function seedRelease(db: Database, files: KbFiles, by = 'seed'): Promise<{ release: KbRelease; created: boolean }> {
+  return db.transaction(async (tx) => {
+    // One seeder at a time (two processes starting on one database).
+    await tx.query('LOCK TABLE kb_releases IN SHARE ROW EXCLUSIVE MODE');
+    const { rows } = await tx.query<ReleaseRow>(`SELECT ${RELEASE_COLUMNS} FROM kb_releases ORDER BY id LIMIT 1`);
+    if (rows[0]) return { release: toRelease(rows[0]), created: false };
+    const inserted = await tx.query<ReleaseRow>(
+      `INSERT INTO kb_releases (checksum, files, kind, author, note) VALUES ($1, $2, 'seed', $3, '由 knowledge-base/ 中的文件生成的首个版本') RETURNING ${RELEASE_COLUMNS}`,
+      [checksumOf(files), JSON.stringify(files), by],
+    );
+    return { release: toRelease(inserted.rows[0]!), created: true };
+  });
+}
+
+/** A new draft from files (an import) on top of the release in force. */
+export async function createDraft(db: Queryable, files: KbFiles, author: string, note?: string): Promise<KbDraft> {
+  const base = await currentRelease(db);
+  const { rows } = await db.query<{ id: string }>('INSERT INTO kb_drafts (base_release, files, author, note) VALUES ($1, $2, $3, $4) RETURNING id', [
+    base?.id ?? null,
+    JSON.stringify(files),
+    author,
+    note ?? null,
+  ]);
+  return (await getDraft(db, Number(rows[0]!.id)))!;
+}
+
+export async function getDraft(db: Queryable, id: number): Promise<KbDraft | null> {
+  const { rows } = await db.query<{ id: string; base_release: string | null; status: KbDraft['status']; author: string; note: string | null; created_at: Date; updated_at: Date; files: KbFiles }>(
+    'SELECT * FROM kb_drafts WHERE id = $1',
+    [id],
+  );
+  const r = rows[0];
+  return r
+    ? { id: Number(r.id), baseRelease: r.base_release === null ? null : Number(r.base_release), status: r.status, author: r.author, note: r.note, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at), files: r.files }
+    : null;
+}
+
+/** What a draft changes against a release: files added, changed and removed. */
+export function fileChanges(from: KbFiles, to: KbFiles): { added: string[]; changed: string[]; removed: string[] } {
+  const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  return {
+    added: keys.filter((k) => !(k in from)),
+    changed: keys.filter((k) => k in from && k in to && from[k] !== to[k]),
+    removed: keys.filter((k) => !(k in to)),
+  };
+}
