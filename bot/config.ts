@@ -71,6 +71,12 @@ const schema = z
           ctx.addIssue({ code: 'custom', message: (e as Error).message });
         }
       }),
+    KB_RELEASE_CHECK_MS: z.coerce
+      .number({ message: 'KB_RELEASE_CHECK_MS must be a number of milliseconds' })
+      .int()
+      .min(100, 'KB_RELEASE_CHECK_MS must be at least 100')
+      .max(10_000, 'KB_RELEASE_CHECK_MS must be at most 10000 (a new release is in force everywhere within 10 s)')
+      .default(5_000),
     TZ: z
       .string()
       .trim()
@@ -171,6 +177,8 @@ export interface Config {
   serviceSchedule: ServiceHours;
   /** How long a handed-over chat may wait for an agent before the citizen is offered 留言. */
   handoffWaitMinutes: number;
+  /** How often each process checks whether another knowledge release is in force. */
+  releaseCheckMs: number;
   /** The bureau's time zone (TZ): staff pages show every time in it. */
   timeZone: string;
   contextTtlMinutes: number;
@@ -249,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceSchedule: parseServiceHours(c.SERVICE_HOURS),
     handoffWaitMinutes: c.HANDOFF_WAIT_MINUTES,
     timeZone: c.TZ,
+    releaseCheckMs: c.KB_RELEASE_CHECK_MS,
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,
     staffApiToken: c.STAFF_API_TOKEN,
     staffSessionHours: c.STAFF_SESSION_HOURS,

@@ -69,3 +69,21 @@ export function stateName(state: ConversationState, handedOver: boolean): string
   if (state.awaiting) return `awaiting_${state.awaiting.kind}`;
   return state.itemId ? 'in_item' : 'idle';
 }
+
+/**
+ * Forgets the item (and a 情形 or clarification question about items) that the knowledge in
+ * force no longer has: a release may remove or rename an item between two turns.
+ */
+export function forgetUnknownItems(state: ConversationState, has: (itemId: string) => boolean): ConversationState {
+  const a = state.awaiting;
+  const stale = (state.itemId && !has(state.itemId)) || (a?.kind === 'situation' && !has(a.itemId)) || (a?.kind === 'clarify' && !a.candidates.every(has));
+  if (!stale) return state;
+  const { itemId: _i, aspect: _a, situation: _s, ...rest } = state;
+  const keepItem = state.itemId && has(state.itemId);
+  return {
+    ...rest,
+    ...(keepItem ? { itemId: state.itemId, aspect: state.aspect, situation: state.situation } : {}),
+    awaiting: a?.kind === 'situation' || a?.kind === 'clarify' ? undefined : a,
+    menu: undefined,
+  };
+}

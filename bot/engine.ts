@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { Asker } from './ask.ts';
 import { BotkitEngine } from './botkit-engine.ts';
-import { expire, stateName } from './conversation-state.ts';
+import { expire, forgetUnknownItems, stateName } from './conversation-state.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { lastMenuItems, replyText, type Inbound, type Reply, type TurnMeta, type TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
@@ -198,7 +198,7 @@ export class DialogEngine {
       text: inbound.text ?? inbound.menuId,
       payload: inbound.location ?? (inbound.event ? { event: inbound.event } : undefined),
     });
-    conversation.state = expire(conversation.state, now, this.o.contextTtlMinutes);
+    conversation.state = forgetUnknownItems(expire(conversation.state, now, this.o.contextTtlMinutes), (id) => this.o.kb.index.guides.has(id));
 
     const key = keyOf(inbound);
     const turn: TurnState = { conversation };

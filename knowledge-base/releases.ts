@@ -184,3 +184,27 @@ export function fileChanges(from: KbFiles, to: KbFiles): { added: string[]; chan
     removed: keys.filter((k) => !(k in to)),
   };
 }
+
+/**
+ * Records a release: the files become the knowledge in force at `effectiveAt` (now by
+ * default) in every process. The review workflow (draft → submitted → approved → published)
+ * is what calls it for editors; a rollback is a release that restores an earlier one's files.
+ */
+export async function publishRelease(
+  db: Queryable,
+  files: KbFiles,
+  o: { author: string; approver?: string; note?: string; effectiveAt?: Date; kind?: 'release' | 'rollback'; restores?: number },
+): Promise<KbRelease> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO kb_releases (checksum, files, kind, author, approver, note, restores, effective_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    [checksumOf(files), JSON.stringify(files), o.kind ?? 'release', o.author, o.approver ?? null, o.note ?? null, o.restores ?? null, (o.effectiveAt ?? new Date()).toISOString()],
+  );
+  return (await getRelease(db, Number(rows[0]!.id)))!;
+}
+
+/** Puts an earlier release's content back in force, as a new release that names it. */
+export async function rollbackTo(db: Queryable, id: number, o: { by: string; note?: string }): Promise<KbRelease> {
+  const earlier = await getRelease(db, id, { files: true });
+  if (!earlier) throw new Error(`no release ${id}`);
+  return publishRelease(db, earlier.files!, { author: o.by, approver: o.by, note: o.note ?? `回滚到版本 ${id}`, kind: 'rollback', restores: id });
+}

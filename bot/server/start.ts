@@ -4,8 +4,7 @@ import type { Express } from 'express';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
-import { readKbFiles, seedRelease } from '../../knowledge-base/releases.ts';
-import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
+import { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
 import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +26,8 @@ export interface RunningServer {
   push: PushHub;
   engine: DialogEngine;
   wecom: WecomChannel | null;
+  /** The knowledge release served, switched live. */
+  knowledge: LiveKnowledge;
   /** The express app (its routes are checked against the console's OpenAPI contract). */
   app: Express;
   close: () => Promise<void>;
@@ -35,17 +36,22 @@ export interface RunningServer {
 export async function startServer(config: Config, o: { handleSignals?: boolean; quiet?: boolean } = {}): Promise<RunningServer> {
   const log = (m: string) => !o.quiet && config.logLevel !== 'silent' && console.log(m);
   const db = await openDatabase(config);
-  let kb;
+  // The release in force in the store (the shipped files seed the first), switched live.
+  let live: LiveKnowledge;
   try {
-    kb = await openKnowledgeBase(config);
+    live = await LiveKnowledge.open(config, db, {
+      onSwitch: async (release, k) => {
+        await publishKbVersion(db, k.index.meta, `release:${release.id}`);
+        log(`知识库已切换到版本 ${release.id}（${release.checksum.slice(0, 12)}）`);
+      },
+    });
     const current = await currentKbVersion(db);
-    if (current?.checksum !== kb.index.meta.checksum) await publishKbVersion(db, kb.index.meta, 'startup');
-    // The shipped guides and lexicon are the first release in the store (once).
-    await seedRelease(db, readKbFiles(config.guidesDir, config.lexiconDir));
+    if (current?.checksum !== live.kb.index.meta.checksum) await publishKbVersion(db, live.kb.index.meta, `release:${live.release.id}`);
   } catch (e) {
     await db.close();
     throw e;
   }
+  const kb = live.kb;
   log(`知识库：${kb.index.meta.itemCount} 个事项，${kb.built ? `新建索引 ${kb.index.meta.buildMs} ms` : '复用已有索引'}`);
 
   const push = new PushHub();
@@ -122,6 +128,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+  live.start(config.releaseCheckMs);
   if (localControlToken) writeControlFile(config.dataDir, { url: `http://127.0.0.1:${port}`, pid: process.pid, token: localControlToken });
   if (engine.desk) engine.cases.useCallbacks({ url: `http://127.0.0.1:${port}/cases/callback`, secret: caseCallbackSecret });
   log(`小安已启动：在浏览器打开 http://localhost:${port}/ （对话接口 POST /api/chat，健康检查 /healthz）`);
@@ -136,6 +143,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     if (shuttingDown) return;
     shuttingDown = true;
     clearInterval(retry);
+    await live.stop();
     wecom?.stop();
     clearTimeout(firstRetention);
     clearInterval(missed);
@@ -164,5 +172,5 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
       });
     }
   }
-  return { port, db, push, engine, wecom, app, close };
+  return { port, db, push, engine, wecom, knowledge: live, app, close };
 }

@@ -45,7 +45,7 @@ describe.each(testStores)('knowledge releases on $name', (store) => {
     expect((await listReleases(s.db)).map((r) => r.kind)).toEqual(['release', 'seed']);
 
     // A draft from files on top of the release in force, and what it changes.
-    const edited = { ...files, 'guides/new-item.md': '---\nid: x\n---\n' };
+    const edited: Record<string, string> = { ...files, 'guides/new-item.md': '---\nid: x\n---\n' };
     delete edited['lexicon/stopwords.txt'];
     const draft = await createDraft(s.db, edited, 'editor1', '新增一个事项');
     expect(draft).toMatchObject({ status: 'draft', author: 'editor1', baseRelease: first.release.id, note: '新增一个事项' });

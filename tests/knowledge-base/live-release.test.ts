@@ -1,0 +1,52 @@
+/**
+ * A new release is in force in the running server without a restart, and a rollback brings
+ * the old answer back: the fee of 普通护照首次申领 changed in a release, asked over HTTP.
+ */
+import { describe, expect, it } from 'vitest';
+import { currentRelease, getRelease, listReleases, publishRelease, rollbackTo } from '../../knowledge-base/releases.ts';
+import { useTestServer } from '../helpers/server.ts';
+
+describe('the knowledge in force, switched live', () => {
+  const t = useTestServer({ KB_RELEASE_CHECK_MS: '200' });
+  const ask = async (text: string) => (await (await fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) })).json()) as { answer?: string; item?: { id: string } };
+  const waitFor = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 100; i++) {
+      if (await check()) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  };
+
+  it('serves a published release within seconds and the earlier one again after a rollback', async () => {
+    const seed = (await currentRelease(t.server.db, { files: true }))!;
+    expect(seed.kind).toBe('seed');
+    expect(t.server.knowledge.release.id).toBe(seed.id);
+    const before = await ask('办护照要多少钱');
+    expect(before.item?.id).toBe('crj-01');
+    expect(JSON.stringify(before)).toContain('120元');
+
+    const files = { ...seed.files! };
+    files['guides/crj-01.md'] = files['guides/crj-01.md']!.replace('普通护照每本120元', '普通护照每本100元');
+    const release = await publishRelease(t.server.db, files, { author: 'editor1', approver: 'editor2', note: '护照收费调整' });
+    expect(await waitFor(async () => JSON.stringify(await ask('办护照要多少钱')).includes('100元'))).toBe(true);
+    expect(t.server.knowledge.release.id).toBe(release.id);
+    // The published index version names the release.
+    const { rows } = await t.server.db.query<{ published_by: string }>('SELECT published_by FROM kb_versions WHERE is_current');
+    expect(rows[0]!.published_by).toBe(`release:${release.id}`);
+
+    const back = await rollbackTo(t.server.db, seed.id, { by: 'editor2' });
+    expect(back).toMatchObject({ kind: 'rollback', restores: seed.id, checksum: seed.checksum });
+    expect(await waitFor(async () => JSON.stringify(await ask('办护照要多少钱')).includes('120元'))).toBe(true);
+    expect((await listReleases(t.server.db)).map((r) => r.kind)).toEqual(['rollback', 'release', 'seed']);
+    expect((await getRelease(t.server.db, release.id, { files: true }))!.files!['guides/crj-01.md']).toContain('100元');
+  });
+
+  it('waits for a release whose effective time has not come', async () => {
+    const now = (await currentRelease(t.server.db, { files: true }))!;
+    const files = { ...now.files!, 'guides/crj-01.md': now.files!['guides/crj-01.md']!.replace('普通护照每本120元', '普通护照每本90元') };
+    await publishRelease(t.server.db, files, { author: 'editor1', approver: 'editor2', effectiveAt: new Date(Date.now() + 1500) });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(JSON.stringify(await ask('办护照要多少钱'))).toContain('120元');
+    expect(await waitFor(async () => JSON.stringify(await ask('办护照要多少钱')).includes('90元'))).toBe(true);
+  });
+});
