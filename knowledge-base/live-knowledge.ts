@@ -11,7 +11,7 @@ import type { Config } from '../bot/config.ts';
 import type { Database } from '../bot/store/database.ts';
 import { openKnowledgeBase, type KnowledgeBase } from './knowledge-base.ts';
 import type { Progress } from './knowledge-index.ts';
-import { currentRelease, readKbFiles, seedRelease, writeKbFiles, type KbRelease } from './releases.ts';
+import { checksumOf, currentRelease, readKbFiles, seedRelease, writeKbFiles, type KbFiles, type KbRelease } from './releases.ts';
 
 export const RELEASE_CHECK_MS = 5_000;
 
@@ -20,15 +20,17 @@ export function releaseFolder(dataDir: string, checksum: string): string {
   return path.join(dataDir, 'releases', checksum.slice(0, 20));
 }
 
-/** Opens a release (with its files) as a knowledge base. */
-export async function openRelease(config: Config, release: KbRelease, onProgress?: Progress): Promise<KnowledgeBase> {
-  if (!release.files) throw new Error(`release ${release.id} was read without its files`);
-  const dir = releaseFolder(config.dataDir, release.checksum);
+/**
+ * Writes a set of files (a release or a draft) once under DATA_DIR/releases/, by content:
+ * its guides and lexicon folders.
+ */
+export function materialize(config: Config, files: KbFiles): { guidesDir: string; lexiconDir: string } {
+  const dir = releaseFolder(config.dataDir, checksumOf(files));
   if (!existsSync(dir)) {
     // Written aside and renamed: a crash never leaves half a release that looks whole.
     const partial = `${dir}.partial-${process.pid}`;
     rmSync(partial, { recursive: true, force: true });
-    writeKbFiles(release.files, partial);
+    writeKbFiles(files, partial);
     try {
       renameSync(partial, dir);
     } catch (e) {
@@ -37,7 +39,18 @@ export async function openRelease(config: Config, release: KbRelease, onProgress
       if (!existsSync(dir)) throw e;
     }
   }
-  return openKnowledgeBase({ ...config, guidesDir: path.join(dir, 'guides'), lexiconDir: path.join(dir, 'lexicon') }, onProgress);
+  return { guidesDir: path.join(dir, 'guides'), lexiconDir: path.join(dir, 'lexicon') };
+}
+
+/** Opens a set of files as a knowledge base (its index built, or reused by checksum). */
+export function openKnowledgeFiles(config: Config, files: KbFiles, onProgress?: Progress): Promise<KnowledgeBase> {
+  return openKnowledgeBase({ ...config, ...materialize(config, files) }, onProgress);
+}
+
+/** Opens a release (read with its files) as a knowledge base. */
+export function openRelease(config: Config, release: KbRelease, onProgress?: Progress): Promise<KnowledgeBase> {
+  if (!release.files) throw new Error(`release ${release.id} was read without its files`);
+  return openKnowledgeFiles(config, release.files, onProgress);
 }
 
 export class LiveKnowledge {

@@ -6,12 +6,12 @@ const has = (id: string) => id !== 'gone';
 
 describe('forgetUnknownItems', () => {
   it('keeps a state whose items all exist, as it is', () => {
-    const s: ConversationState = { ...freshState(), itemId: 'sfz-01', aspect: 'fee', awaiting: { kind: 'situation', itemId: 'sfz-01', aspect: 'fee' } };
+    const s: ConversationState = { ...freshState(), itemId: 'sfz-01', aspect: 'fees', awaiting: { kind: 'situation', itemId: 'sfz-01', aspect: 'fees' } };
     expect(forgetUnknownItems(s, has)).toBe(s);
   });
 
   it('forgets a removed item, its pending 情形 and a clarification naming it; keeps the rest', () => {
-    const s: ConversationState = { ...freshState(), itemId: 'gone', aspect: 'fee', situation: '本地', recent: ['a'], awaiting: { kind: 'situation', itemId: 'gone', aspect: 'fee' }, menu: [{ id: 'item:gone', label: 'x' }] };
+    const s: ConversationState = { ...freshState(), itemId: 'gone', aspect: 'fees', situation: '本地', recent: ['a'], awaiting: { kind: 'situation', itemId: 'gone', aspect: 'fees' }, menu: [{ id: 'item:gone', label: 'x' }] };
     const out = forgetUnknownItems(s, has);
     expect(out).toMatchObject({ recent: ['a'] });
     expect(out.itemId).toBeUndefined();

@@ -36,6 +36,15 @@ CREATE TABLE kb_drafts (
   author        text NOT NULL,
   note          text,
   created_at    timestamptz NOT NULL DEFAULT now(),
-  updated_at    timestamptz NOT NULL DEFAULT now()
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  submitted_at  timestamptz,
+  -- The regression gate's last run: its result for the files of that checksum.
+  gate          jsonb,
+  approver      text,
+  approved_at   timestamptz,
+  -- A reviewer who approves a draft the gate blocked must say why.
+  override_reason text,
+  release_id    bigint REFERENCES kb_releases(id),
+  CHECK (approver IS NULL OR approver <> author)
 );
 CREATE INDEX kb_drafts_status ON kb_drafts (status, updated_at DESC);
