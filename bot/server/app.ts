@@ -26,6 +26,9 @@ import { outboxHealth } from '../store/outbox.ts';
 import { getStaff } from '../store/staff.ts';
 import { caseRoutes } from './case-routes.ts';
 import { localControlRoutes } from './local-control.ts';
+import { knowledgeRoutes } from './knowledge-routes.ts';
+import type { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
+import type { Config } from '../config.ts';
 import { staffPages } from './staff-pages.ts';
 import { assistRoutes } from './assist-routes.ts';
 import { HotlineAssistant } from '../assist/assistant.ts';
@@ -56,6 +59,8 @@ export interface AppDeps {
   trustProxy?: boolean | number | string;
   chatLimits: ChatLimits;
   handoffWaitMinutes: number;
+  /** The knowledge served and the configuration it is built with (the editors' review runs the gate). */
+  knowledge: { live: LiveKnowledge; config: Config };
   /** The token of `xiaoan staff …` beside this server on embedded PGlite (local-control.ts). */
   localControlToken?: string;
   /** The bureau's time zone, for the console (TZ). */
@@ -157,6 +162,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   const inboxApi = inboxRoutes(db, staff, inbox, inbox.hub);
   app.use(inboxApi.router);
   app.use(accountRoutes(db, staff, engine.caseRouter.units));
+  app.use(knowledgeRoutes(db, staff, deps.knowledge.config, deps.knowledge.live));
   app.use(staffPages(db, staffSessionHours));
 
   app.post('/api/ask', async (req, res) => {

@@ -96,6 +96,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   // Embedded PGlite admits this process only: `xiaoan staff …` asks it (local-control.ts).
   const localControlToken = config.databaseUrl ? undefined : newControlToken();
   const { app, closeStreams, inbox } = createApp({
+    knowledge: { live, config },
     localControlToken,
     kb,
     db,

@@ -1,0 +1,190 @@
+/**
+ * The editors' API (知识库, role editor): the guides in force with how often each was asked
+ * this month, releases, drafts and their review, rollback. Every change is audited.
+ *
+ *   GET  /api/staff/knowledge/guides                 guides of the release in force, hits this month
+ *   GET  /api/staff/knowledge/releases               releases, newest first (the one in force marked)
+ *   POST /api/staff/knowledge/releases/:id/rollback  {note?} put an earlier release's content back in force
+ *   GET  /api/staff/knowledge/drafts                 drafts, newest first
+ *   POST /api/staff/knowledge/drafts                 {note?, files?} a draft (of the release in force, with these files changed)
+ *   GET  /api/staff/knowledge/drafts/:id             one draft: files, what it changes, gate result
+ *   POST /api/staff/knowledge/drafts/:id             {files} change files of one's own draft (null removes a file)
+ *   POST /api/staff/knowledge/drafts/:id/submit|gate|approve|publish
+ *        approve: {overrideReason?}; publish: {effectiveAt?}
+ */
+import express, { Router, type Response } from 'express';
+import type { Config } from '../config.ts';
+import type { Database } from '../store/database.ts';
+import type { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
+import { createDraft, currentRelease, fileChanges, getDraft, getRelease, listReleases, rollbackTo, type KbFiles } from '../../knowledge-base/releases.ts';
+import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, updateDraft } from '../../knowledge-base/review.ts';
+import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
+
+const FILE_PATH = /^(guides\/[\w.-]+\.md|lexicon\/[\w.-]+)$/;
+const MAX_FILE_CHARS = 200_000;
+
+/** {path: text | null} from a request body; throws a ReviewError naming what is wrong. */
+function fileEdits(v: unknown): Record<string, string | null> {
+  if (v === undefined) return {};
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ReviewError('files 须为 {路径: 内容} 对象', 400);
+  const out: Record<string, string | null> = {};
+  for (const [p, text] of Object.entries(v)) {
+    if (!FILE_PATH.test(p)) throw new ReviewError(`文件路径 ${p.slice(0, 80)} 无效：只能是 guides/名称.md 或 lexicon/名称`, 400);
+    if (text !== null && (typeof text !== 'string' || text.length > MAX_FILE_CHARS)) throw new ReviewError(`${p} 的内容须为不超过 ${MAX_FILE_CHARS} 字的文本，或 null（删除）`, 400);
+    out[p] = text as string | null;
+  }
+  return out;
+}
+
+const apply = (base: KbFiles, edits: Record<string, string | null>): KbFiles => {
+  const files = { ...base };
+  for (const [p, text] of Object.entries(edits)) {
+    if (text === null) delete files[p];
+    else files[p] = text;
+  }
+  return files;
+};
+
+export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, live: LiveKnowledge): Router {
+  const router = Router();
+  const editors = rolesOnly('editor');
+  const json = express.json({ limit: '2mb' });
+  const me = (res: Response) => staffOf(res).username;
+
+  /** Runs a change; ReviewErrors become their 4xx; audited either way. */
+  const change = (action: string, run: (req: express.Request, res: Response) => Promise<{ body: unknown; target?: string; details?: Record<string, unknown> }>) =>
+    async (req: express.Request, res: Response) => {
+      const audit = auditOf(res);
+      const target = req.params.id ? String(req.params.id) : undefined;
+      try {
+        const out = await run(req, res);
+        await audit(action, { target: out.target ?? target, details: out.details });
+        res.json(out.body);
+      } catch (e) {
+        if (!(e instanceof ReviewError)) throw e;
+        await audit(action, { target, outcome: 'failed', details: { error: e.message } });
+        res.status(e.status).json({ error: e.message });
+      }
+    };
+  const idOf = (req: express.Request) => {
+    const v = String(req.params.id);
+    if (!/^\d{1,12}$/.test(v)) throw new ReviewError('编号须为数字', 400);
+    return Number(v);
+  };
+
+  router.get('/api/staff/knowledge/guides', auth, editors, async (_req, res) => {
+    const since = new Date();
+    since.setUTCDate(1);
+    since.setUTCHours(0, 0, 0, 0);
+    const { rows } = await db.query<{ item_id: string; n: string }>('SELECT item_id, count(*) AS n FROM question_log WHERE item_id IS NOT NULL AND asked_at >= $1 GROUP BY item_id', [since.toISOString()]);
+    const hits = new Map(rows.map((r) => [r.item_id, Number(r.n)]));
+    const release = live.release;
+    res.json({
+      release: { id: release.id, checksum: release.checksum, effectiveAt: release.effectiveAt },
+      guides: live.kb.set.guides.map((g) => ({ id: g.id, name: g.name, category: g.category, questions: g.questions.length, situations: g.situations.length, hitsThisMonth: hits.get(g.id) ?? 0 })),
+    });
+  });
+
+  router.get('/api/staff/knowledge/releases', auth, editors, async (_req, res) => {
+    const inForce = await currentRelease(db);
+    res.json({ releases: (await listReleases(db)).map((r) => ({ ...r, inForce: r.id === inForce?.id, served: r.id === live.release.id })) });
+  });
+
+  router.post(
+    '/api/staff/knowledge/releases/:id/rollback',
+    auth,
+    editors,
+    json,
+    change('kb.rollback', async (req, res) => {
+      const id = idOf(req);
+      if (!(await getRelease(db, id))) throw new ReviewError(`没有版本 ${id}`, 404);
+      const note = (req.body as { note?: unknown } | undefined)?.note;
+      if (note !== undefined && typeof note !== 'string') throw new ReviewError('note 须为文本', 400);
+      const release = await rollbackTo(db, id, { by: me(res), note: note || undefined });
+      await live.check();
+      return { body: release, target: String(release.id), details: { restores: id } };
+    }),
+  );
+
+  router.get('/api/staff/knowledge/drafts', auth, editors, async (_req, res) => {
+    const { rows } = await db.query<{ id: string; status: string; author: string; note: string | null; base_release: string | null; approver: string | null; updated_at: Date; blocked: boolean | null }>(
+      "SELECT id, status, author, note, base_release, approver, updated_at, (gate ->> 'blocked')::boolean AS blocked FROM kb_drafts ORDER BY id DESC LIMIT 100",
+    );
+    res.json({ drafts: rows.map((r) => ({ id: Number(r.id), status: r.status, author: r.author, note: r.note, baseRelease: r.base_release === null ? null : Number(r.base_release), approver: r.approver, updatedAt: new Date(r.updated_at).toISOString(), gateBlocked: r.blocked })) });
+  });
+
+  router.post(
+    '/api/staff/knowledge/drafts',
+    auth,
+    editors,
+    json,
+    change('kb.draft.create', async (req, res) => {
+      const b = (req.body ?? {}) as { note?: unknown; files?: unknown };
+      if (b.note !== undefined && typeof b.note !== 'string') throw new ReviewError('note 须为文本', 400);
+      const base = (await currentRelease(db, { files: true }))!;
+      const draft = await createDraft(db, apply(base.files!, fileEdits(b.files)), me(res), b.note as string | undefined);
+      return { body: { ...draft, files: undefined, changes: fileChanges(base.files!, draft.files) }, target: String(draft.id) };
+    }),
+  );
+
+  router.get('/api/staff/knowledge/drafts/:id', auth, editors, async (req, res) => {
+    const id = Number(req.params.id);
+    const draft = Number.isSafeInteger(id) ? await getDraft(db, id) : null;
+    if (!draft) return void res.status(404).json({ error: '没有这份草稿' });
+    const base = draft.baseRelease ? await getRelease(db, draft.baseRelease, { files: true }) : null;
+    const { rows } = await db.query<{ gate: unknown; approver: string | null; override_reason: string | null; release_id: string | null }>('SELECT gate, approver, override_reason, release_id FROM kb_drafts WHERE id = $1', [id]);
+    const r = rows[0]!;
+    res.json({ ...draft, changes: fileChanges(base?.files ?? {}, draft.files), gate: r.gate, approver: r.approver, overrideReason: r.override_reason, releaseId: r.release_id === null ? null : Number(r.release_id) });
+  });
+
+  router.post(
+    '/api/staff/knowledge/drafts/:id',
+    auth,
+    editors,
+    json,
+    change('kb.draft.update', async (req, res) => {
+      const id = idOf(req);
+      const draft = await getDraft(db, id);
+      if (!draft) throw new ReviewError('没有这份草稿', 404);
+      const edits = fileEdits((req.body as { files?: unknown } | undefined)?.files);
+      if (!Object.keys(edits).length) throw new ReviewError('没有要修改的文件', 400);
+      const updated = await updateDraft(db, id, apply(draft.files, edits), me(res));
+      return { body: { ...updated, files: undefined }, details: { files: Object.keys(edits) } };
+    }),
+  );
+
+  router.post(
+    '/api/staff/knowledge/drafts/:id/:action',
+    auth,
+    editors,
+    json,
+    async (req, res, next) => {
+      const action = String(req.params.action);
+      if (!['submit', 'gate', 'approve', 'publish'].includes(action)) return void res.status(404).json({ error: `unknown action "${action}"` });
+      return change(`kb.draft.${action}`, async (rq, rs) => {
+        const id = idOf(rq);
+        const b = (rq.body ?? {}) as { overrideReason?: unknown; effectiveAt?: unknown };
+        if (action === 'submit') return { body: await submitDraft(db, id, me(rs)) };
+        if (action === 'gate') {
+          const gate = await gateDraft(config, db, id);
+          return { body: gate, details: { blocked: gate.blocked, delta: gate.top1.delta, changed: gate.changed.length } };
+        }
+        if (action === 'approve') {
+          if (b.overrideReason !== undefined && typeof b.overrideReason !== 'string') throw new ReviewError('overrideReason 须为文本', 400);
+          return { body: await approveDraft(db, id, me(rs), { overrideReason: b.overrideReason as string | undefined }), details: b.overrideReason ? { overrideReason: b.overrideReason } : undefined };
+        }
+        let effectiveAt: Date | undefined;
+        if (b.effectiveAt !== undefined) {
+          effectiveAt = typeof b.effectiveAt === 'string' ? new Date(b.effectiveAt) : new Date(NaN);
+          if (Number.isNaN(effectiveAt.getTime())) throw new ReviewError('effectiveAt 须为 ISO 8601 时间', 400);
+        }
+        const release = await publishDraft(db, id, { effectiveAt });
+        // In force now: this process switches at once; the others within their check interval.
+        if (!effectiveAt || effectiveAt <= new Date()) await live.check();
+        return { body: release, details: { release: release.id, effectiveAt: release.effectiveAt } };
+      })(req, res).catch(next);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,64 @@
+/**
+ * The editors' API over HTTP: a fee edited in a draft is not live until a second editor
+ * approves it after the gate and it is published; then answers change without a restart,
+ * and a rollback restores the old answer. Roles and audit.
+ */
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../bot/store/database.ts';
+import { addStaff } from '../../../bot/store/staff.ts';
+import { useTestServer } from '../../helpers/server.ts';
+import { staffLogin } from '../../helpers/staff.ts';
+
+describe('知识库: the editors API', () => {
+  const t = useTestServer({ KB_RELEASE_CHECK_MS: '200' }, async (config) => {
+    const db = await openDatabase(config);
+    await addStaff(db, 'li', 'editor-password-1', ['editor']);
+    await addStaff(db, 'wang', 'editor-password-2', ['editor']);
+    await addStaff(db, 'zhang', 'handler-password-1', ['handler'], 'cli', { unit: 'sj' });
+    await db.close();
+  });
+  const fee = async () => JSON.stringify(await (await fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '办护照要多少钱' }) })).json());
+
+  it('edit → submit → gate → approve by another → publish goes live; rollback restores; the author cannot approve', async () => {
+    const li = await staffLogin(t.base, 'li', 'editor-password-1');
+    const wang = await staffLogin(t.base, 'wang', 'editor-password-2');
+    const zhang = await staffLogin(t.base, 'zhang', 'handler-password-1');
+    expect((await zhang.get('/api/staff/knowledge/guides')).status).toBe(403);
+
+    const guides = (await li.get('/api/staff/knowledge/guides')).body;
+    expect(guides.guides.find((g: { id: string }) => g.id === 'crj-01')).toMatchObject({ name: '普通护照首次申领', hitsThisMonth: expect.any(Number) });
+    const seedId = guides.release.id as number;
+
+    const draft = (await li.get(`/api/staff/knowledge/releases`)).body.releases[0];
+    expect(draft).toMatchObject({ id: seedId, kind: 'seed', inForce: true, served: true });
+    // The draft file: the guide in force with the fee changed.
+    const { rows } = await t.server.db.query<{ text: string }>("SELECT files ->> 'guides/crj-01.md' AS text FROM kb_releases WHERE id = $1", [seedId]);
+    const edited = rows[0]!.text.replace('普通护照每本120元', '普通护照每本100元');
+    expect((await li.post('/api/staff/knowledge/drafts', { files: { '../etc/passwd': 'x' } })).status).toBe(400);
+    const created = (await li.post('/api/staff/knowledge/drafts', { note: '护照收费调整', files: { 'guides/crj-01.md': edited } })).body;
+    expect(created.changes).toEqual({ added: [], changed: ['guides/crj-01.md'], removed: [] });
+    const id = created.id as number;
+    expect((await wang.post(`/api/staff/knowledge/drafts/${id}`, { files: { 'guides/crj-01.md': edited } })).status).toBe(403);
+    expect((await li.post(`/api/staff/knowledge/drafts/${id}/submit`)).status).toBe(200);
+    expect(await fee()).toContain('120元');
+    expect((await wang.post(`/api/staff/knowledge/drafts/${id}/approve`)).status).toBe(409);
+    const gate = (await wang.post(`/api/staff/knowledge/drafts/${id}/gate`)).body;
+    expect(gate).toMatchObject({ valid: true, blocked: false });
+    expect((await li.post(`/api/staff/knowledge/drafts/${id}/approve`)).status).toBe(403);
+    expect((await wang.post(`/api/staff/knowledge/drafts/${id}/publish`)).status).toBe(409);
+    expect((await wang.post(`/api/staff/knowledge/drafts/${id}/approve`)).body.status).toBe('approved');
+    expect(await fee()).toContain('120元');
+    const release = (await wang.post(`/api/staff/knowledge/drafts/${id}/publish`)).body;
+    expect(release).toMatchObject({ kind: 'release', author: 'li', approver: 'wang' });
+    // This process switched at once.
+    expect(await fee()).toContain('100元');
+
+    const back = (await wang.post(`/api/staff/knowledge/releases/${seedId}/rollback`, { note: '收费文件尚未生效' })).body;
+    expect(back).toMatchObject({ kind: 'rollback', restores: seedId });
+    expect(await fee()).toContain('120元');
+    expect((await wang.post('/api/staff/knowledge/releases/99999/rollback')).status).toBe(404);
+
+    const audit = await t.server.db.query<{ actor: string; action: string }>("SELECT actor, action FROM audit_log WHERE action LIKE 'kb.%' AND outcome = 'ok' ORDER BY id");
+    expect(audit.rows.map((r) => `${r.actor} ${r.action}`)).toEqual(['li kb.draft.create', 'li kb.draft.submit', 'wang kb.draft.gate', 'wang kb.draft.approve', 'wang kb.draft.publish', 'wang kb.rollback']);
+  }, 120_000);
+});
