@@ -9,6 +9,7 @@
  *   POST /api/staff/knowledge/drafts                 {note?, files?} a draft (of the release in force, with these files changed)
  *   GET  /api/staff/knowledge/drafts/:id             one draft: files, what it changes, gate result
  *   POST /api/staff/knowledge/drafts/:id             {files} change files of one's own draft (null removes a file)
+ *   POST /api/staff/knowledge/drafts/:id/preview     {text} the answer from the draft and from the release in force
  *   POST /api/staff/knowledge/drafts/:id/submit|gate|approve|publish
  *        approve: {overrideReason?}; publish: {effectiveAt?}
  */
@@ -17,6 +18,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../store/database.ts';
 import type { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
 import { createDraft, currentRelease, fileChanges, getDraft, getRelease, listReleases, rollbackTo, type KbFiles } from '../../knowledge-base/releases.ts';
+import { DraftPreviewer } from '../../knowledge-base/preview.ts';
 import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, updateDraft } from '../../knowledge-base/review.ts';
 import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
@@ -50,6 +52,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
   const editors = rolesOnly('editor');
   const json = express.json({ limit: '2mb' });
   const me = (res: Response) => staffOf(res).username;
+  const previewer = new DraftPreviewer(config, () => live.kb);
 
   /** Runs a change; ReviewErrors become their 4xx; audited either way. */
   const change = (action: string, run: (req: express.Request, res: Response) => Promise<{ body: unknown; target?: string; details?: Record<string, unknown> }>) =>
@@ -152,6 +155,21 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       return { body: { ...updated, files: undefined }, details: { files: Object.keys(edits) } };
     }),
   );
+
+  router.post('/api/staff/knowledge/drafts/:id/preview', auth, editors, json, async (req, res) => {
+    const id = Number(req.params.id);
+    const draft = Number.isSafeInteger(id) ? await getDraft(db, id) : null;
+    if (!draft) return void res.status(404).json({ error: '没有这份草稿' });
+    const text = (req.body as { text?: unknown } | undefined)?.text;
+    if (typeof text !== 'string' || !text.trim() || text.length > 200) return void res.status(400).json({ error: '请输入要试问的问题（不超过 200 字）' });
+    try {
+      res.json(await previewer.ask(draft.files, text.trim()));
+    } catch (e) {
+      // A draft whose guides do not parse cannot be indexed: say so, as the validator would.
+      if (/guide file\(s\) have problems/.test((e as Error).message)) return void res.status(409).json({ error: `草稿未通过校验，无法试问：${(e as Error).message}` });
+      throw e;
+    }
+  });
 
   router.post(
     '/api/staff/knowledge/drafts/:id/:action',

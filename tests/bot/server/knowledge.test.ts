@@ -39,6 +39,15 @@ describe('知识库: the editors API', () => {
     expect(created.changes).toEqual({ added: [], changed: ['guides/crj-01.md'], removed: [] });
     const id = created.id as number;
     expect((await wang.post(`/api/staff/knowledge/drafts/${id}`, { files: { 'guides/crj-01.md': edited } })).status).toBe(403);
+    // Asked before it is live: the draft says 100元, the release in force still 120元.
+    const preview = (await li.post(`/api/staff/knowledge/drafts/${id}/preview`, { text: '办护照要多少钱' })).body;
+    expect(preview).toMatchObject({ changed: true, draft: { item: { id: 'crj-01' } }, published: { item: { id: 'crj-01' } } });
+    expect(preview.draft.answer).toContain('100元');
+    expect(preview.published.answer).toContain('120元');
+    expect(preview.draft.candidates[0]).toMatchObject({ id: 'crj-01', fused: expect.any(Number), bm25: { rank: expect.any(Number), score: expect.any(Number) } });
+    expect((await li.post(`/api/staff/knowledge/drafts/${id}/preview`, { text: '' })).status).toBe(400);
+    expect((await li.post('/api/staff/knowledge/drafts/999/preview', { text: '护照' })).status).toBe(404);
+    expect(await fee()).toContain('120元');
     expect((await li.post(`/api/staff/knowledge/drafts/${id}/submit`)).status).toBe(200);
     expect(await fee()).toContain('120元');
     expect((await wang.post(`/api/staff/knowledge/drafts/${id}/approve`)).status).toBe(409);
