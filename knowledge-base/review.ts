@@ -5,6 +5,7 @@
  * the release in force: a draft that breaks validation cannot be approved; one that lowers
  * top-1 by more than one point only with a reviewer's written reason, recorded.
  */
+import { StatusError } from '../bot/status-error.ts';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../bot/config.ts';
@@ -23,14 +24,7 @@ import { checksumOf, currentRelease, getDraft, publishRelease, type KbDraft, typ
 /** Top-1 may fall by at most this many points before the gate blocks. */
 export const GATE_MAX_DROP_POINTS = 1;
 
-export class ReviewError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 403 | 404 | 409,
-  ) {
-    super(message);
-  }
-}
+export class ReviewError extends StatusError {}
 
 export interface GateResult {
   /** The draft content the gate ran on: a later edit needs another run. */

@@ -75,6 +75,14 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
     return Number(v);
   };
 
+  /** The draft of :id, or a 404 sent. */
+  const draftOr404 = async (req: express.Request, res: Response) => {
+    const id = Number(req.params.id);
+    const draft = Number.isSafeInteger(id) ? await getDraft(db, id) : null;
+    if (!draft) res.status(404).json({ error: '没有这份草稿' });
+    return draft;
+  };
+
   router.get('/api/staff/knowledge/guides', auth, editors, async (_req, res) => {
     const since = new Date();
     since.setUTCDate(1);
@@ -131,9 +139,9 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
   );
 
   router.get('/api/staff/knowledge/drafts/:id', auth, editors, async (req, res) => {
-    const id = Number(req.params.id);
-    const draft = Number.isSafeInteger(id) ? await getDraft(db, id) : null;
-    if (!draft) return void res.status(404).json({ error: '没有这份草稿' });
+    const draft = await draftOr404(req, res);
+    if (!draft) return;
+    const id = draft.id;
     const base = draft.baseRelease ? await getRelease(db, draft.baseRelease, { files: true }) : null;
     const { rows } = await db.query<{ gate: unknown; approver: string | null; override_reason: string | null; release_id: string | null }>('SELECT gate, approver, override_reason, release_id FROM kb_drafts WHERE id = $1', [id]);
     const r = rows[0]!;
@@ -157,9 +165,8 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
   );
 
   router.post('/api/staff/knowledge/drafts/:id/preview', auth, editors, json, async (req, res) => {
-    const id = Number(req.params.id);
-    const draft = Number.isSafeInteger(id) ? await getDraft(db, id) : null;
-    if (!draft) return void res.status(404).json({ error: '没有这份草稿' });
+    const draft = await draftOr404(req, res);
+    if (!draft) return;
     const text = (req.body as { text?: unknown } | undefined)?.text;
     if (typeof text !== 'string' || !text.trim() || text.length > 200) return void res.status(400).json({ error: '请输入要试问的问题（不超过 200 字）' });
     try {

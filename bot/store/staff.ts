@@ -6,6 +6,7 @@
  * lockout and account change goes to the audit log. Admins change accounts in the console
  * (账号管理) under one rule: the bureau always keeps an enabled admin.
  */
+import { StatusError } from '../status-error.ts';
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { appendAudit } from './audit.ts';
@@ -70,14 +71,7 @@ export const MIN_PASSWORD_LENGTH = 10;
 const ADMIN_LOCK = 7_246_018;
 
 /** A change refused: 400 bad input, 404 no such account, 409 it conflicts (exists, or would lock the bureau out). */
-export class StaffError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409,
-  ) {
-    super(message);
-  }
-}
+export class StaffError extends StatusError {}
 
 /** Who makes a change, for the audit log: a staff username (with the address they came from) or "cli". */
 export type Actor = string | { name: string; address?: string };

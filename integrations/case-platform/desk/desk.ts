@@ -8,6 +8,7 @@
  * return, ask the citizen) are here too; each is applied to the open repeats handled with the
  * case, and every change is announced after it commits (the console's live lists).
  */
+import { StatusError } from '../../../bot/status-error.ts';
 import type { Database, Queryable } from '../../../bot/store/database.ts';
 import type { Case, CaseEvent, CaseStatus, CaseStep, NewCase, Rating } from '../types.ts';
 import { RATINGS } from '../types.ts';
@@ -20,14 +21,7 @@ export const REPEAT_WINDOW_DAYS = 30;
 /** Character-bigram overlap above which two descriptions are the same matter. */
 export const SIMILAR_TEXT = 0.5;
 
-export class DeskError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 403 | 404 | 409,
-  ) {
-    super(message);
-  }
-}
+export class DeskError extends StatusError {}
 
 /** Steps kept for staff: never shown to the citizen (they may name another case or say why it moved). */
 const INTERNAL_ACTIONS = new Set(['重复诉求', '并案', '内部备注', '指派', '转办', '退回']);
