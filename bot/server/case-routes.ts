@@ -37,8 +37,8 @@ import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 const EVENT_TYPES = new Set(['case.accepted', 'case.in_progress', 'case.replied', 'case.closed']);
 const TRANSITIONS = new Set(['accept', 'start', 'reply', 'close']);
 const MAX_TEXT = 4000;
-const DESK_OFF = 'the built-in desk is off (an external platform is configured)';
-const NO_CASE = 'no such case';
+const DESK_OFF = '已接入外部诉求平台，内置诉求办理未启用 (the built-in desk is off: an external platform is configured)';
+const NO_CASE = '没有这件诉求，或不在您的单位范围内';
 
 export interface CaseRouteOptions {
   timeZone?: string;
@@ -49,12 +49,12 @@ export interface CaseRouteOptions {
 function textField(body: unknown, name: string, o: { required?: boolean; max?: number } = {}): string | undefined {
   const v = (body as Record<string, unknown> | undefined)?.[name];
   if (v === undefined || v === null) {
-    if (o.required) throw new DeskError(`${name} is required`, 400);
+    if (o.required) throw new DeskError(`缺少 ${name}`, 400);
     return undefined;
   }
-  if (typeof v !== 'string') throw new DeskError(`${name} must be text`, 400);
-  if (v.length > (o.max ?? MAX_TEXT)) throw new DeskError(`${name} is longer than ${o.max ?? MAX_TEXT} characters`, 400);
-  if (o.required && !v.trim()) throw new DeskError(`${name} is empty`, 400);
+  if (typeof v !== 'string') throw new DeskError(`${name} 须为文本`, 400);
+  if (v.length > (o.max ?? MAX_TEXT)) throw new DeskError(`${name} 不能超过 ${o.max ?? MAX_TEXT} 字`, 400);
+  if (o.required && !v.trim()) throw new DeskError(`${name} 不能为空`, 400);
   return v;
 }
 
@@ -226,10 +226,10 @@ export function caseRoutes(engine: DialogEngine, events: CaseEvents, secret: str
   router.post('/api/staff/cases/:id/assign', staff, handlers, json, (req, res) =>
     change(req, res, 'assign', async (desk, id) => {
       const v = (req.body as { assignee?: unknown } | undefined)?.assignee;
-      if (v !== null && typeof v !== 'string') throw new DeskError('assignee must be a username, or null to give the case back to the unit', 400);
+      if (v !== null && typeof v !== 'string') throw new DeskError('assignee 须为办理人的用户名，或 null（退回本单位待分配）', 400);
       if (v !== null) {
         const unit = (await desk.units(id))!.handlingUnit;
-        if (!(await desk.colleagues(unit)).some((c) => c.username === v)) throw new DeskError(`${v} is not a handler of the handling unit`, 400);
+        if (!(await desk.colleagues(unit)).some((c) => c.username === v)) throw new DeskError(`${v} 不是承办单位的办理人员`, 400);
       }
       return { body: await desk.assign(id, v, actor(res)), details: { assignee: v } };
     }),

@@ -42,19 +42,27 @@ describe('staff console: the desk', () => {
     // The console opens on the first surface the roles allow; surfaces of other roles are not offered.
     await page.waitForURL(/\/staff\/desk$/);
     expect(await page.getByRole('navigation', { name: '功能' }).innerText()).not.toContain('审计日志');
-    await page.getByText('小区地下室每天晚上有人聚众赌博').first().waitFor();
-    await page.getByRole('button', { name: '受理' }).first().click();
-    await page.getByText('操作成功').waitFor();
-    await expect.poll(async () => page.locator('[data-test=inProgress]').innerText()).toContain('已受理');
+    await page.getByText('本单位：全市').waitFor();
+    const list = page.locator('[data-test=case-list]');
+    await list.getByText('小区地下室每天晚上有人聚众赌博').first().waitFor();
+    expect(await list.innerText()).toContain('待受理');
+    // The case page: accept it, then reply.
+    await list.getByRole('link', { name: /^XA\d+$/ }).first().click();
+    await page.waitForURL(/\/staff\/desk\/XA\d+$/);
+    const status = page.locator('[data-test=case-status]');
+    await status.getByText('待受理').waitFor();
+    await page.getByRole('button', { name: '受理', exact: true }).click();
+    await page.getByText('已受理').first().waitFor();
+    await expect.poll(() => status.innerText()).toBe('已受理');
     // A reply is written in a form, not a one-line prompt.
-    await page.locator('[data-test=inProgress]').getByRole('button', { name: '答复' }).first().click();
-    await page.getByLabel('答复内容').fill('已联系物业，地下室已封闭。\n民警将加强夜间巡查。');
+    await page.getByRole('button', { name: '答复', exact: true }).click();
+    await page.getByRole('dialog', { name: '答复群众' }).getByLabel('答复内容').fill('已联系物业，地下室已封闭。\n民警将加强夜间巡查。');
     await page.getByRole('button', { name: '发送答复' }).click();
-    await expect.poll(async () => page.locator('[data-test=inProgress]').innerText()).toContain('已答复');
+    await expect.poll(() => status.innerText()).toBe('已答复');
     // The desk sent the session's CSRF token with the action; the contact is shown on request only.
     expect(await page.locator('body').innerText()).not.toContain('13812345678');
-    await page.getByRole('button', { name: '联系方式' }).first().click();
-    await page.getByText('联系电话 13812345678').waitFor();
+    await page.getByRole('button', { name: '查看联系方式' }).click();
+    await page.locator('[data-test=contact]').getByText('13812345678').waitFor();
     await page.getByRole('button', { name: '退出' }).click();
     await page.waitForURL(/\/staff\/login$/);
     await page.goto(`${t.base}/staff/login?error=wait&wait=900`);

@@ -53,6 +53,7 @@ export interface CaseSummary {
   supervisingUnitId: string;
   supervisingUnit: string;
   assignee: string | null;
+  assigneeName: string | null;
   level: 1 | 2 | 3;
   round: number;
   repeatOf: string | null;
@@ -68,6 +69,8 @@ export interface CaseSummary {
 }
 
 export interface CaseCounts {
+  /** Every case not closed. */
+  open: number;
   notStarted: number;
   inProgress: number;
   overdue: number;
@@ -147,6 +150,7 @@ interface SummaryRow {
   handling_unit: string;
   supervising_unit: string;
   assignee: string | null;
+  assignee_name: string | null;
   level: 1 | 2 | 3;
   round: number;
   repeat_of: string | null;
@@ -195,6 +199,7 @@ export async function searchCases(db: Queryable, router: CaseRouter, scope: Case
     `SELECT id, status, type, category, description, place, handling_unit, supervising_unit, assignee, level, round, repeat_of,
        (SELECT count(*) FROM cases r WHERE r.repeat_of = cases.id AND r.id <> cases.id) AS repeats,
        EXISTS (SELECT 1 FROM case_info_requests i WHERE i.case_id = cases.id AND i.answer IS NULL) AS waiting,
+       (SELECT display_name FROM staff_users u WHERE u.username = cases.assignee) AS assignee_name,
        due_at, created_at, updated_at, closed_at, count(*) OVER () AS total
      FROM cases WHERE ${where.join(' AND ')}
      ORDER BY ${column} ${order}, id ${order} LIMIT ${bind(pageSize)} OFFSET ${bind((page - 1) * pageSize)}`,
@@ -214,6 +219,7 @@ export async function searchCases(db: Queryable, router: CaseRouter, scope: Case
       supervisingUnitId: r.supervising_unit,
       supervisingUnit: name(r.supervising_unit),
       assignee: r.assignee,
+      assigneeName: r.assignee ? (r.assignee_name ?? r.assignee) : null,
       level: r.level,
       round: r.round,
       repeatOf: r.repeat_of,
@@ -247,6 +253,7 @@ export async function countCases(db: Queryable, scope: CaseScope, o: { me: strin
   const me = bind(o.me);
   const { rows } = await db.query<Record<keyof CaseCounts, string>>(
     `SELECT
+       count(*) FILTER (WHERE status <> 'closed') AS open,
        count(*) FILTER (WHERE status = 'submitted') AS "notStarted",
        count(*) FILTER (WHERE status IN ('accepted', 'in_progress', 'replied')) AS "inProgress",
        count(*) FILTER (WHERE status <> 'closed' AND due_at < ${now}::timestamptz) AS overdue,

@@ -79,6 +79,8 @@ export function similarity(a: string, b: string): number {
   return both / Math.min(x.size, y.size);
 }
 
+const STATUS_NAMES: Record<CaseStatus, string> = { submitted: '待受理', accepted: '已受理', in_progress: '办理中', replied: '已答复', closed: '已办结' };
+
 /** Which transitions staff may make, from which states. */
 const TRANSITIONS: Record<'accept' | 'start' | 'reply' | 'close', { from: CaseStatus[]; to: CaseStatus; action: string }> = {
   accept: { from: ['submitted'], to: 'accepted', action: '受理' },
@@ -216,12 +218,12 @@ export class CaseDesk {
    */
   async act(id: string, action: Action, actor: string, note?: string, o: { result?: string; assignTo?: string } = {}): Promise<Case> {
     const t = TRANSITIONS[action];
-    if (action === 'reply' && !note?.trim()) throw new DeskError('a reply needs its text', 400);
-    if (o.result !== undefined && (action !== 'close' || !o.result.trim())) throw new DeskError(action === 'close' ? 'the result text is empty' : 'only close takes a result', 400);
+    if (action === 'reply' && !note?.trim()) throw new DeskError('请填写答复内容', 400);
+    if (o.result !== undefined && (action !== 'close' || !o.result.trim())) throw new DeskError(action === 'close' ? '请填写告知群众的办理结果' : '只有办结时可以填写办理结果 (result)', 400);
     return this.change(async (tx, touched) => {
       // Lock the row: two staff closing at once must not both succeed.
       const row = await this.locked(tx, id);
-      if (!t.from.includes(row.status)) throw new DeskError(`case ${id} is ${row.status}: cannot ${action}`, 409);
+      if (!t.from.includes(row.status)) throw new DeskError(`诉求 ${id} 当前为“${STATUS_NAMES[row.status]}”，不能${t.action}`, 409);
       const rows = [row, ...(await this.openRepeats(tx, id, t.from))];
       let first: Case | null = null;
       for (const r of rows) {
@@ -235,7 +237,7 @@ export class CaseDesk {
 
   private async locked(tx: Queryable, id: string): Promise<CaseRow> {
     const { rows } = await tx.query<CaseRow>('SELECT * FROM cases WHERE id = $1 FOR UPDATE', [id]);
-    if (!rows[0]) throw new DeskError(`no case ${id}`, 404);
+    if (!rows[0]) throw new DeskError(`没有编号为 ${id} 的诉求`, 404);
     return rows[0];
   }
 
@@ -255,7 +257,7 @@ export class CaseDesk {
       [row.id, t.to, reply, this.now().toISOString(), takes],
     );
     await this.step(tx, row.id, actor, t.action, action === 'close' && o.result !== undefined ? (note ? `${note}\n办理结果：${o.result.trim()}` : `办理结果：${o.result.trim()}`) : note);
-    if (takes) await this.step(tx, row.id, actor, '指派', `由 ${takes} 办理`);
+    if (takes) await this.step(tx, row.id, actor, '指派', `由 ${await this.staffName(tx, takes)} 办理`);
     const c = (await this.load(tx, row.id))!;
     const type = ({ accepted: 'case.accepted', in_progress: 'case.in_progress', replied: 'case.replied', closed: 'case.closed' } as const)[t.to as Exclude<CaseStatus, 'submitted'>];
     await this.o.onEvent?.({ eventId: `${row.id}:${c.round}:${t.to}`, type, caseId: row.id, at: this.now().toISOString(), case: c }, tx);
@@ -266,10 +268,10 @@ export class CaseDesk {
   async assign(id: string, assignee: string | null, actor: string): Promise<Case> {
     return this.change(async (tx, touched) => {
       const row = await this.locked(tx, id);
-      if (row.status === 'closed') throw new DeskError(`case ${id} is closed`, 409);
+      if (row.status === 'closed') throw new DeskError(`诉求 ${id} 已办结`, 409);
       for (const r of [row, ...(await this.openRepeats(tx, id))]) {
         await tx.query('UPDATE cases SET assignee = $2, assigned_at = $3, updated_at = $3 WHERE id = $1', [r.id, assignee, this.now().toISOString()]);
-        await this.step(tx, r.id, actor, '指派', assignee ? `由 ${assignee} 办理` : '退回本单位待分配');
+        await this.step(tx, r.id, actor, '指派', assignee ? `由 ${await this.staffName(tx, assignee)} 办理` : '退回本单位待分配');
         await this.touch(tx, touched, r.id, 'changed', '指派');
       }
       return (await this.load(tx, id))!;
@@ -287,9 +289,16 @@ export class CaseDesk {
     return rows.map((x) => ({ username: x.username, displayName: x.display_name, unit: x.unit }));
   }
 
+  /** A staff member as colleagues know them: 钱警官（qian）, or the username. */
+  private async staffName(q: Queryable, username: string): Promise<string> {
+    const { rows } = await q.query<{ display_name: string | null }>('SELECT display_name FROM staff_users WHERE username = $1', [username]);
+    const name = rows[0]?.display_name;
+    return name ? `${name}（${username}）` : username;
+  }
+
   /** An internal working note: never shown to the citizen. */
   async addNote(id: string, note: string, actor: string): Promise<Case> {
-    if (!note.trim()) throw new DeskError('the note is empty', 400);
+    if (!note.trim()) throw new DeskError('请填写备注内容', 400);
     return this.change(async (tx, touched) => {
       await this.locked(tx, id);
       await this.step(tx, id, actor, '内部备注', maskPersonalNumbers(note.trim()));
@@ -305,14 +314,14 @@ export class CaseDesk {
    * to the dispatcher (分拣) to be routed again.
    */
   async transfer(id: string, toUnit: string | 'dispatcher', reason: string, actor: string): Promise<Case> {
-    if (!reason.trim()) throw new DeskError('a transfer needs its reason', 400);
+    if (!reason.trim()) throw new DeskError(toUnit === 'dispatcher' ? '请填写退回原因' : '请填写转办原因', 400);
     const back = toUnit === 'dispatcher';
     const to = back ? this.router.dispatcher.id : toUnit;
-    if (!this.router.has(to)) throw new DeskError(`no unit ${to}`, 400);
+    if (!this.router.has(to)) throw new DeskError(`没有单位 ${to}`, 400);
     return this.change(async (tx, touched) => {
       const row = await this.locked(tx, id);
-      if (row.status === 'closed') throw new DeskError(`case ${id} is closed`, 409);
-      if (row.handling_unit === to) throw new DeskError(back ? `case ${id} is with the dispatcher already` : `case ${id} is handled by ${to} already`, 409);
+      if (row.status === 'closed') throw new DeskError(`诉求 ${id} 已办结`, 409);
+      if (row.handling_unit === to) throw new DeskError(back ? `诉求 ${id} 已在分拣单位` : `诉求 ${id} 已由${this.unitName(to)}承办`, 409);
       const action = back ? '退回' : '转办';
       for (const r of [row, ...(await this.openRepeats(tx, id))]) {
         // A level-3 case stays under the bureau's leadership; otherwise the new unit's supervisor follows it.
@@ -330,10 +339,10 @@ export class CaseDesk {
 
   /** A question for the citizen of an open case (sent through their chat by the caller). */
   async requestInfo(id: string, question: string, actor: string): Promise<{ request: InfoRequest; case: Case }> {
-    if (!question.trim()) throw new DeskError('the question is empty', 400);
+    if (!question.trim()) throw new DeskError('请填写需要群众补充的问题', 400);
     return this.change(async (tx, touched) => {
       const row = await this.locked(tx, id);
-      if (row.status === 'closed') throw new DeskError(`case ${id} is closed`, 409);
+      if (row.status === 'closed') throw new DeskError(`诉求 ${id} 已办结`, 409);
       const now = this.now().toISOString();
       const { rows } = await tx.query<{ id: string }>('INSERT INTO case_info_requests (case_id, question, asked_by, asked_at) VALUES ($1, $2, $3, $4) RETURNING id', [
         id,

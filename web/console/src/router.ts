@@ -4,12 +4,16 @@ import { hasRole } from './session.ts';
 import { SURFACES, visibleSurfaces } from './surfaces.ts';
 import NoSurface from './views/NoSurface.vue';
 
+const DESK_ROLES = SURFACES.find((s) => s.path === '/desk')!.roles;
+
 export const router = createRouter({
   history: createWebHistory('/staff/'),
   routes: [
     { path: '/', redirect: () => visibleSurfaces()[0]?.path ?? '/none' },
     { path: '/none', component: NoSurface },
     ...SURFACES.map((s) => ({ path: s.path, component: s.view, meta: { title: s.title, roles: s.roles } })),
+    // One case of 诉求办理: not a menu item of its own; the menu keeps 诉求办理 (meta.menu).
+    { path: '/desk/:id', component: () => import('./views/desk/CaseView.vue'), meta: { title: '诉求详情', roles: DESK_ROLES, menu: '/desk' } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 });
