@@ -25,6 +25,7 @@ describe('emergencies', () => {
     ['刚刚被车撞了，司机肇事逃逸了', '120'],
     ['我的车刚被人撞了，对方直接开跑了，人没事', '122'],
     ['隧道里连环追尾五六辆车，大家都下车了没人受伤', '122'],
+    ['路口每天都堵，现在两辆车撞在一起了', '122'],
     ['他手里拿着把西瓜刀在门口转悠', '110'],
     ['我女儿放学三个小时了还没到家电话也打不通', '110'],
     ['楼道里全是黑的呛得喘不过气', '119'],
@@ -63,6 +64,8 @@ describe('emergencies', () => {
     '刚才倒车蹭掉一点漆，两边人都没事，对方说拍照自己处理就行，可以吗',
     // Cooking fumes from a stall are a complaint, not a fire.
     '我要投诉小区门口烧烤摊每天占道经营到凌晨，油烟很大',
+    // Parking that goes on for months at a junction is a complaint, not a crash happening now.
+    '我要投诉，文华路口有人长期占用消防通道停放三轮车，存在安全隐患',
   ])('does not call an ordinary question an emergency: %s', (q) => {
     expect(detect(q)?.intent).not.toBe('emergency');
   });
