@@ -54,6 +54,8 @@ export interface EngineOptions {
   offices: Office[];
   handoffMode: 'none' | 'queue';
   serviceHours: string;
+  /** The bureau's time zone (TZ), for the times told to citizens; Asia/Shanghai when not given. */
+  timeZone?: string;
   /** Whether a person can take a hand-over now (service hours); always true when not given. */
   serviceOpen?: (at: Date) => boolean;
   contextTtlMinutes: number;
@@ -82,6 +84,11 @@ export class DialogEngine {
   private readonly queue = new KeyedQueue();
   private readonly botkit: BotkitEngine;
   private readonly deps: DialogDeps;
+
+  /** The bureau's time zone, for times told to citizens outside a turn. */
+  get timeZone(): string {
+    return this.deps.timeZone;
+  }
   /** The turn botkit is running for each conversation key (one at a time per key). */
   private readonly turns = new Map<string, TurnState>();
 
@@ -92,6 +99,7 @@ export class DialogEngine {
       offices: o.offices,
       handoffMode: o.handoffMode,
       serviceHours: o.serviceHours,
+      timeZone: o.timeZone ?? 'Asia/Shanghai',
       serviceOpen: () => o.serviceOpen?.(this.now()) ?? true,
       cases: o.cases,
       caseRouter: o.caseRouter,
@@ -306,7 +314,7 @@ export function createDialogEngine(
     db,
     platform,
     async (request, c) => {
-      await engine?.notify(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c) }], { keep: true });
+      await engine?.notify(request.channel, request.userId, [{ type: 'text', text: lateSubmittedText(request.reference ?? '', c, config.timeZone) }], { keep: true });
     },
     {
       // A waiting case the platform refused as invalid: the citizen hears that staff are checking it.
@@ -322,7 +330,8 @@ export function createDialogEngine(
     offices: loadOffices(config.officesPath),
     handoffMode: config.handoffMode,
     serviceHours: config.serviceHours,
-    serviceOpen: (at) => isOpen(config.serviceSchedule, at),
+    serviceOpen: (at) => isOpen(config.serviceSchedule, at, config.timeZone),
+    timeZone: config.timeZone,
     contextTtlMinutes: config.contextTtlMinutes,
     cases,
     caseRouter,

@@ -10,7 +10,7 @@ import type { CaseDraft, CaseStep } from '../bot/conversation-state.ts';
 import type { Reply } from '../bot/messages.ts';
 import { CASE_TYPES, type Case, type CaseType } from '../integrations/case-platform/types.ts';
 import type { HandlerContext, HandlerOutput } from './handler.ts';
-import { text } from './texts.ts';
+import { citizenTime, text } from './texts.ts';
 
 const CANCEL = /^(取消|不用了|算了|退出|不办了|cancel)[!！。.]*$/i;
 const MOBILE = /^(?:\+?86)?\s*(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})$/;
@@ -145,19 +145,19 @@ export async function continueCase(ctx: HandlerContext, input: { text?: string; 
   return ask(ctx, step, draft, prompt(step, draft));
 }
 
-const due = (c: Case) => (c.dueAt ? new Date(c.dueAt).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '近期');
+const due = (c: Case, timeZone: string) => (c.dueAt ? citizenTime(c.dueAt, timeZone) : '近期');
 
 /**
  * A repeat of the citizen's own open case is told as that case; a case of their own linked to
  * another citizen's (the same matter) is told with its own number only, never the other one.
  */
-export function caseCreatedText(c: Case): string {
+export function caseCreatedText(c: Case, timeZone: string): string {
   const key = !c.repeatOf ? 'case_submitted' : c.repeatOf === c.id ? 'case_repeat' : 'case_merged';
-  return text(key, { id: c.id, unit: c.handlingUnit ?? '承办单位', due: due(c) });
+  return text(key, { id: c.id, unit: c.handlingUnit ?? '承办单位', due: due(c, timeZone) });
 }
 
-export function lateSubmittedText(reference: string, c: Case): string {
-  return text('case_late_submitted', { ref: reference, id: c.id, unit: c.handlingUnit ?? '承办单位', due: due(c) });
+export function lateSubmittedText(reference: string, c: Case, timeZone: string): string {
+  return text('case_late_submitted', { ref: reference, id: c.id, unit: c.handlingUnit ?? '承办单位', due: due(c, timeZone) });
 }
 
 /** Submits a confirmed draft, unless it looks like a case the citizen submitted minutes ago: then asks first. */
@@ -205,7 +205,7 @@ async function submitCase(ctx: HandlerContext, draft: CaseDraft): Promise<Handle
   );
   const reply =
     result.kind === 'submitted'
-      ? caseCreatedText(result.case)
+      ? caseCreatedText(result.case, ctx.deps.timeZone)
       : text(result.kind === 'invalid' ? 'case_invalid' : 'case_provisional', { ref: result.reference });
   return { replies: [{ type: 'text', text: reply }], meta: { intent: 'case' } };
 }

@@ -14,6 +14,8 @@ export interface DialogDeps {
   /** Whether a human service channel takes hand-overs now ("queue"), or none is configured. */
   handoffMode: 'none' | 'queue';
   serviceHours: string;
+  /** The bureau's time zone: the times told to citizens are in it. */
+  timeZone: string;
   /** Whether it is within service hours now. */
   serviceOpen: () => boolean;
   cases: CaseService;

@@ -1,6 +1,6 @@
 /** "我的诉求怎么样了": the status and latest step of the citizen's cases. */
 import type { HandlerContext, HandlerOutput } from './handler.ts';
-import { text } from './texts.ts';
+import { citizenTime, text } from './texts.ts';
 import type { CaseStep } from '../integrations/case-platform/types.ts';
 
 /**
@@ -18,7 +18,7 @@ export async function handleProgress(ctx: HandlerContext): Promise<HandlerOutput
   if (!cases.length) return { replies: [{ type: 'text', text: text('progress_none') }], meta: { intent: 'progress' } };
   const lines = cases.map((c) => {
     const last = citizenStep(c.steps);
-    const when = last ? new Date(last.at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '';
+    const when = last ? citizenTime(last.at, deps.timeZone) : '';
     return text('progress_line', {
       id: c.id,
       type: c.type,

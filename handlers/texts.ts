@@ -21,3 +21,8 @@ export function textList(key: string): string[] {
   if (!Array.isArray(v)) throw new Error(`no list "${key}" in ${file}`);
   return v;
 }
+
+/** A time as told to a citizen: "12月3日 14:00" in the bureau's time zone. */
+export function citizenTime(at: string | Date, timeZone: string): string {
+  return new Date(at).toLocaleString('zh-CN', { timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}

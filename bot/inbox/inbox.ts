@@ -311,7 +311,7 @@ export class Inbox {
       `case:handoff:${key}`,
     );
     const told =
-      result.kind === 'submitted' ? caseCreatedText(result.case) : text(result.kind === 'invalid' ? 'case_invalid' : 'case_provisional', { ref: result.reference });
+      result.kind === 'submitted' ? caseCreatedText(result.case, this.engine.timeZone) : text(result.kind === 'invalid' ? 'case_invalid' : 'case_provisional', { ref: result.reference });
     await this.engine.say(item.channel, item.userId, [{ type: 'text', text: told }], { handedOver: true, by: agent });
     const caseId = result.kind === 'submitted' ? result.case.id : undefined;
     await this.event(this.db, id, agent, 'case', told, caseId ? { caseId } : { reference: (result as { reference: string }).reference });
