@@ -8,5 +8,7 @@ export default defineConfig({
     // PGlite instances are large; keep workers few on a 2-core machine.
     maxWorkers: 2,
     pool: 'forks',
+    // Browser steps wait for what a page shows; under a full run on 2 cores that can take seconds.
+    expect: { poll: { timeout: 10_000, interval: 100 } },
   },
 });

@@ -149,8 +149,14 @@ describe('staff console: 诉求办理', () => {
     const transfer = zhou.getByRole('dialog', { name: '转办' });
     await transfer.locator('.el-select').filter({ has: zhou.getByRole('combobox', { name: '转办单位' }) }).click();
     await zhou.getByRole('combobox', { name: '转办单位' }).fill('滨江');
-    await zhou.getByRole('treeitem', { name: '滨江派出所', exact: true }).click();
-    await expect.poll(() => transfer.innerText()).toContain('滨江派出所');
+    // The filtered tree re-renders as it settles: pick again until the choice shows.
+    await expect
+      .poll(async () => {
+        const text = await transfer.innerText();
+        if (!text.includes('滨江派出所')) await zhou.getByRole('treeitem', { name: '滨江派出所', exact: true }).click({ timeout: 2_000 }).catch(() => {});
+        return transfer.innerText();
+      }, { timeout: 20_000, interval: 300 })
+      .toContain('滨江派出所');
     await transfer.getByLabel('转办原因').fill(REASON);
     await transfer.getByRole('button', { name: '确认转办' }).click();
     await zhou.getByText('已转办至 滨江派出所').waitFor();
