@@ -42,15 +42,20 @@ export interface GateResult {
 
 const pct = (n: number, of: number) => (of ? Math.round((n / of) * 1000) / 10 : 0);
 
+/** What `xiaoan kb validate` would say of these files: "guides/x.md:12: message\n    fix: …" each. */
+export function validateFiles(config: Config, files: KbFiles): string[] {
+  const dirs = materialize(config, files);
+  const set = readGuideSet(dirs.guidesDir);
+  const found = [...set.files.flatMap((f) => f.parsed.problems), ...validateGuideSet(set, loadCatalogue(config.cataloguePath), loadTextPipeline(dirs.lexiconDir).normalizer)];
+  return [...new Set(found.map((p) => formatProblem(p, path.dirname(dirs.guidesDir))))];
+}
+
 /** Validates the files and measures them against the release in force. */
 export async function runGate(config: Config, db: Database, files: KbFiles): Promise<GateResult> {
   const published = (await currentRelease(db, { files: true }))!;
   const dirs = materialize(config, files);
-  const set = readGuideSet(dirs.guidesDir);
+  const problems = validateFiles(config, files);
   const catalogue = loadCatalogue(config.cataloguePath);
-  const found = [...set.files.flatMap((f) => f.parsed.problems), ...validateGuideSet(set, catalogue, loadTextPipeline(dirs.lexiconDir).normalizer)];
-  const root = path.dirname(dirs.guidesDir);
-  const problems = [...new Set(found.map((p) => formatProblem(p, root)))];
   // A draft that does not validate is not indexed: it cannot be published anyway.
   const draftKb = problems.length ? null : await openKnowledgeBase({ ...config, ...dirs });
   const ids = new Set(catalogue.map((c) => c.id));

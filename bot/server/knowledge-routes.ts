@@ -10,6 +10,8 @@
  *   GET  /api/staff/knowledge/drafts/:id             one draft: files, what it changes, gate result
  *   POST /api/staff/knowledge/drafts/:id             {files} change files of one's own draft (null removes a file)
  *   POST /api/staff/knowledge/drafts/:id/preview     {text} the answer from the draft and from the release in force
+ *   POST /api/staff/knowledge/import?itemId=      a .docx or .pdf service guide → the proposal, field by field, for review
+ *   POST /api/staff/knowledge/import/draft        {proposal, note?} the reviewed proposal → a draft (validated)
  *   POST /api/staff/knowledge/drafts/:id/submit|gate|approve|publish
  *        approve: {overrideReason?}; publish: {effectiveAt?}
  */
@@ -19,7 +21,9 @@ import type { Database } from '../store/database.ts';
 import type { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
 import { createDraft, currentRelease, fileChanges, getDraft, getRelease, listReleases, rollbackTo, type KbFiles } from '../../knowledge-base/releases.ts';
 import { DraftPreviewer } from '../../knowledge-base/preview.ts';
-import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, updateDraft } from '../../knowledge-base/review.ts';
+import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, updateDraft, validateFiles } from '../../knowledge-base/review.ts';
+import { documentText, guideMarkdown, ImportError, parseServiceGuide, SECTIONS, type GuideProposal } from '../../knowledge-base/import/service-guide.ts';
+import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
 import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
 const FILE_PATH = /^(guides\/[\w.-]+\.md|lexicon\/[\w.-]+)$/;
@@ -161,6 +165,59 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       if (!Object.keys(edits).length) throw new ReviewError('没有要修改的文件', 400);
       const updated = await updateDraft(db, id, apply(draft.files, edits), me(res));
       return { body: { ...updated, files: undefined }, details: { files: Object.keys(edits) } };
+    }),
+  );
+
+  const KINDS: Record<string, 'docx' | 'pdf'> = {
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+    'application/pdf': 'pdf',
+  };
+  router.post(
+    '/api/staff/knowledge/import',
+    auth,
+    editors,
+    express.raw({ type: Object.keys(KINDS), limit: '10mb' }),
+    change('kb.import', async (req) => {
+      const kind = KINDS[(req.get('content-type') ?? '').split(';')[0]!.trim()];
+      if (!kind || !Buffer.isBuffer(req.body) || !req.body.length) throw new ReviewError('请上传 Word（.docx）或 PDF 格式的办事指南', 400);
+      const itemId = typeof req.query.itemId === 'string' ? req.query.itemId : '';
+      const item = loadCatalogue(config.cataloguePath).find((c) => c.id === itemId);
+      if (!item) throw new ReviewError(`请用 itemId 指明事项目录中的事项（没有 ${itemId.slice(0, 40) || '事项'}）`, 400);
+      let text: string;
+      try {
+        text = await documentText(req.body, kind);
+      } catch (e) {
+        if (e instanceof ImportError) throw new ReviewError(e.message, 400);
+        throw e;
+      }
+      if (!text.trim()) throw new ReviewError('文件里没有可读的文字（扫描件需先做文字识别）', 400);
+      const existing = live.kb.set.files.find((f) => f.parsed.guide?.id === item.id)?.text;
+      const proposal = parseServiceGuide(text, item, existing);
+      return { body: { kind, chars: text.length, proposal, markdown: guideMarkdown(proposal) }, target: item.id, details: { kind, bytes: req.body.length } };
+    }),
+  );
+
+  router.post(
+    '/api/staff/knowledge/import/draft',
+    auth,
+    editors,
+    json,
+    change('kb.import.draft', async (req, res) => {
+      const b = (req.body ?? {}) as { proposal?: Partial<GuideProposal>; note?: unknown };
+      const p = b.proposal;
+      const list = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+      if (!p || typeof p.id !== 'string' || !p.sections || typeof p.sections !== 'object' || !list(p.aliases) || !list(p.questions) || !Array.isArray(p.situations)) {
+        throw new ReviewError('proposal 须为导入结果（id、aliases、questions、situations、sections）', 400);
+      }
+      const item = loadCatalogue(config.cataloguePath).find((c) => c.id === p.id);
+      if (!item) throw new ReviewError(`事项目录中没有 ${p.id}`, 400);
+      for (const name of SECTIONS) if (!list((p.sections as Record<string, unknown>)[name] ?? [])) throw new ReviewError(`sections.${name} 须为文本列表`, 400);
+      const markdown = guideMarkdown({ ...(p as GuideProposal), id: item.id, name: item.name, category: item.category, department: item.department });
+      const base = (await currentRelease(db, { files: true }))!;
+      const files = { ...base.files!, [`guides/${item.id}.md`]: markdown };
+      const problems = validateFiles(config, files);
+      const draft = await createDraft(db, files, me(res), typeof b.note === 'string' && b.note ? b.note : `导入办事指南：${item.name}`);
+      return { body: { draft: { ...draft, files: undefined }, changes: fileChanges(base.files!, files), problems }, target: String(draft.id), details: { itemId: item.id, problems: problems.length } };
     }),
   );
 
