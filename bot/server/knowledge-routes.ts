@@ -12,6 +12,9 @@
  *   POST /api/staff/knowledge/drafts/:id/preview     {text} the answer from the draft and from the release in force
  *   POST /api/staff/knowledge/import?itemId=      a .docx or .pdf service guide → the proposal, field by field, for review
  *   POST /api/staff/knowledge/import/draft        {proposal, note?} the reviewed proposal → a draft (validated)
+ *   GET  /api/staff/knowledge/unanswered?status=     clusters of questions not answered well (collected first)
+ *   POST /api/staff/knowledge/unanswered/:id/link    {itemId} its questions as 相似问 of the item: a draft
+ *   POST /api/staff/knowledge/unanswered/:id/dismiss {note?}
  *   POST /api/staff/knowledge/drafts/:id/submit|gate|approve|publish
  *        approve: {overrideReason?}; publish: {effectiveAt?}
  */
@@ -24,6 +27,7 @@ import { DraftPreviewer } from '../../knowledge-base/preview.ts';
 import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, updateDraft, validateFiles } from '../../knowledge-base/review.ts';
 import { documentText, guideMarkdown, ImportError, parseServiceGuide, SECTIONS, type GuideProposal } from '../../knowledge-base/import/service-guide.ts';
 import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
+import { collectUnanswered, dismissCluster, linkCluster, listClusters, UnansweredError } from '../../knowledge-base/unanswered.ts';
 import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
 const FILE_PATH = /^(guides\/[\w.-]+\.md|lexicon\/[\w.-]+)$/;
@@ -219,6 +223,41 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       const draft = await createDraft(db, files, me(res), typeof b.note === 'string' && b.note ? b.note : `导入办事指南：${item.name}`);
       return { body: { draft: { ...draft, files: undefined }, changes: fileChanges(base.files!, files), problems }, target: String(draft.id), details: { itemId: item.id, problems: problems.length } };
     }),
+  );
+
+  router.get('/api/staff/knowledge/unanswered', auth, editors, async (req, res) => {
+    const status = req.query.status;
+    const allowed = ['open', 'drafted', 'dismissed', 'fixed'];
+    if (status !== undefined && (typeof status !== 'string' || !allowed.includes(status))) return void res.status(400).json({ error: `status 只能是 ${allowed.join('、')}` });
+    await collectUnanswered(db);
+    res.json({ clusters: await listClusters(db, status as never) });
+  });
+
+  router.post(
+    '/api/staff/knowledge/unanswered/:id/:action',
+    auth,
+    editors,
+    json,
+    async (req, res, next) => {
+      const action = String(req.params.action);
+      if (action !== 'link' && action !== 'dismiss') return void res.status(404).json({ error: `unknown action "${action}"` });
+      return change(`kb.unanswered.${action}`, async (rq, rs) => {
+        const id = idOf(rq);
+        const b = (rq.body ?? {}) as { itemId?: unknown; note?: unknown };
+        try {
+          if (action === 'link') {
+            if (typeof b.itemId !== 'string') throw new ReviewError('请用 itemId 指明要加相似问的事项', 400);
+            const r = await linkCluster(db, id, b.itemId, me(rs));
+            return { body: { cluster: r.cluster, draft: { ...r.draft, files: undefined }, added: r.added }, details: { itemId: b.itemId, draft: r.draft.id } };
+          }
+          if (b.note !== undefined && typeof b.note !== 'string') throw new ReviewError('note 须为文本', 400);
+          return { body: await dismissCluster(db, id, me(rs), b.note as string | undefined) };
+        } catch (e) {
+          if (e instanceof UnansweredError) throw new ReviewError(e.message, e.status);
+          throw e;
+        }
+      })(req, res).catch(next);
+    },
   );
 
   router.post('/api/staff/knowledge/drafts/:id/preview', auth, editors, json, async (req, res) => {

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { currentKbVersion, publishKbVersion } from '../store/kb-versions.ts';
 import { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
+import { checkFixed } from '../../knowledge-base/unanswered.ts';
 import { createDialogEngine, type DialogEngine } from '../engine.ts';
 import { PushHub } from '../push-hub.ts';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +44,8 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
       onSwitch: async (release, k) => {
         await publishKbVersion(db, k.index.meta, `release:${release.id}`);
         log(`知识库已切换到版本 ${release.id}（${release.checksum.slice(0, 12)}）`);
+        // Unanswered questions linked to an item are asked again: fixed when they now reach it.
+        await checkFixed(db, k, release).catch((e: Error) => console.error('unanswered check:', e.message));
       },
     });
     const current = await currentKbVersion(db);
