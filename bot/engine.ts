@@ -262,7 +262,7 @@ export class DialogEngine {
       conversation,
       outgoing(replies, { payload: true }),
       {
-        question: out.asked ? questionRow(inbound.channel, out.asked, this.o.kb.index.meta.checksum) : undefined,
+        question: out.asked ? questionRow(inbound.channel, out.asked, this.o.kb.index.meta.checksum, this.o.kb.release) : undefined,
         handled: inbound.messageId ? { messageId: inbound.messageId, replies } : undefined,
         told,
       },

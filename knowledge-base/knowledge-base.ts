@@ -14,6 +14,8 @@ export interface KnowledgeBase {
   index: KnowledgeIndex;
   retriever: Retriever;
   terms: ServiceTerms;
+  /** The release of the store it was opened from (LiveKnowledge sets it; absent when opened from files). */
+  release?: number;
   /** True when this call built the index; false when a saved one was reused. */
   built: boolean;
 }

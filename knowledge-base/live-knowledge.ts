@@ -73,6 +73,7 @@ export class LiveKnowledge {
     await seedRelease(db, readKbFiles(config.guidesDir, config.lexiconDir));
     const release = (await currentRelease(db, { files: true }))!;
     const kb = await openRelease(config, release, o.onProgress);
+    kb.release = release.id;
     return new LiveKnowledge(config, db, kb, { ...release, files: undefined }, o.onSwitch ?? (() => {}));
   }
 
@@ -93,7 +94,7 @@ export class LiveKnowledge {
     const release = (await currentRelease(this.db, { files: true }))!;
     const fresh = await openRelease(this.config, release);
     // The same object every component holds gets the new content in one synchronous step.
-    Object.assign(this.kb, fresh);
+    Object.assign(this.kb, fresh, { release: release.id });
     this.served = { ...release, files: undefined };
     await this.onSwitch(this.served, this.kb);
     return true;

@@ -46,7 +46,7 @@ export class HotlineAssistant {
     const context = u.callId ? await loadCallContext(db, u.callId, ttl) : {};
     const outcome = await suggest({ kb, asker }, u.text, context);
     const callId = u.callId ?? null;
-    const utteranceId = await recordUtterance(db, { callId, actor: u.actor, outcome, kbChecksum: kb.index.meta.checksum });
+    const utteranceId = await recordUtterance(db, { callId, actor: u.actor, outcome, kbChecksum: kb.index.meta.checksum, kbRelease: kb.release });
     return {
       callId,
       utteranceId,

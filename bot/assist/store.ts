@@ -26,12 +26,12 @@ export const suggestionId = (utteranceId: number, rank: number) => `${utteranceI
  */
 export async function recordUtterance(
   db: Queryable,
-  u: { callId: string | null; actor: string; outcome: AssistOutcome; kbChecksum?: string },
+  u: { callId: string | null; actor: string; outcome: AssistOutcome; kbChecksum?: string; kbRelease?: number },
 ): Promise<number> {
   const { outcome: o } = u;
   const r: AskResult = o.asked;
   const top = o.suggestions[0];
-  const q = questionRow(ASSIST_CHANNEL, r, u.kbChecksum);
+  const q = questionRow(ASSIST_CHANNEL, r, u.kbChecksum, u.kbRelease);
   const { rows } = await db.query<{ id: string }>(
     `WITH u AS (
        INSERT INTO assist_utterances (call_id, actor, text, intent, item_id, aspect, confidence, unanswered, emergency, suggestions)
@@ -40,8 +40,8 @@ export async function recordUtterance(
        INSERT INTO assist_calls (call_id, state) SELECT $1::text, $11::jsonb WHERE $1::text IS NOT NULL
        ON CONFLICT (call_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()),
      q AS (
-       INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum)
-       VALUES ($12, $3, $13, $14, $15, $16, $17, $7, $18, $19))
+       INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum, kb_release)
+       VALUES ($12, $3, $13, $14, $15, $16, $17, $7, $18, $19, $20))
      SELECT id FROM u`,
     [
       u.callId,
@@ -63,6 +63,7 @@ export async function recordUtterance(
       q.aspect,
       q.latency_ms,
       q.kb_checksum,
+      q.kb_release,
     ],
   );
   return Number(rows[0]!.id);

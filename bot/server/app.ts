@@ -174,7 +174,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
       return void res.status(400).json({ error: `问题太长了，请控制在 ${MAX_QUESTION_CHARS} 字以内` });
     }
     const r = await asker.ask(text);
-    await logQuestion(db, 'api', r, kb.index.meta.checksum);
+    await logQuestion(db, 'api', r, kb.index.meta.checksum, kb.release);
     const { features: _f, namesService: _n, ...pub } = r;
     res.json(pub);
   });

@@ -17,7 +17,7 @@ export interface LoggedQuestion {
 }
 
 /** The question as a question_log row (personal numbers masked), for one insert or a batch. */
-export function questionRow(channel: string, r: AskResult, kbChecksum?: string) {
+export function questionRow(channel: string, r: AskResult, kbChecksum?: string, kbRelease?: number) {
   return {
     channel,
     text: maskPersonalNumbers(r.query),
@@ -29,15 +29,16 @@ export function questionRow(channel: string, r: AskResult, kbChecksum?: string) 
     confidence: r.confidence,
     latency_ms: r.latencyMs,
     kb_checksum: kbChecksum ?? null,
+    kb_release: kbRelease ?? null,
   };
 }
 
-export async function logQuestion(db: Database, channel: string, r: AskResult, kbChecksum?: string): Promise<void> {
-  const q = questionRow(channel, r, kbChecksum);
+export async function logQuestion(db: Database, channel: string, r: AskResult, kbChecksum?: string, kbRelease?: number): Promise<void> {
+  const q = questionRow(channel, r, kbChecksum, kbRelease);
   await db.query(
-    `INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [q.channel, q.text, q.normalized, q.intent, q.item_id, JSON.stringify(q.candidates), q.aspect, q.confidence, q.latency_ms, q.kb_checksum],
+    `INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum, kb_release)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [q.channel, q.text, q.normalized, q.intent, q.item_id, JSON.stringify(q.candidates), q.aspect, q.confidence, q.latency_ms, q.kb_checksum, q.kb_release],
   );
 }
 

@@ -30,6 +30,10 @@ describe('the knowledge in force, switched live', () => {
     const release = await publishRelease(t.server.db, files, { author: 'editor1', approver: 'editor2', note: '护照收费调整' });
     expect(await waitFor(async () => JSON.stringify(await ask('办护照要多少钱')).includes('100元'))).toBe(true);
     expect(t.server.knowledge.release.id).toBe(release.id);
+    // Every logged answer names the release it came from.
+    const logged = await t.server.db.query<{ kb_release: string }>("SELECT kb_release FROM question_log WHERE text = '办护照要多少钱' ORDER BY id");
+    expect(Number(logged.rows[0]!.kb_release)).toBe(seed.id);
+    expect(Number(logged.rows.at(-1)!.kb_release)).toBe(release.id);
     // The published index version names the release.
     const { rows } = await t.server.db.query<{ published_by: string }>('SELECT published_by FROM kb_versions WHERE is_current');
     expect(rows[0]!.published_by).toBe(`release:${release.id}`);

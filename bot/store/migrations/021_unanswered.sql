@@ -1,3 +1,6 @@
+-- Every logged answer names the knowledge release it came from.
+ALTER TABLE question_log ADD COLUMN kb_release bigint;
+
 -- The unanswered loop (知识库): questions 小安 could not answer well, from the question log
 -- (out of scope or low confidence), 转人工 hand-overs, 差评 reasons, hotline utterances with no
 -- reliable suggestion or one marked 无用, clustered by similarity. Texts are masked where they come from.
