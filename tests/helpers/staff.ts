@@ -25,9 +25,11 @@ export async function staffLogin(base: string, username: string, password: strin
   return {
     cookie,
     csrf: me.csrfToken,
-    get: (path) => call(path, { headers: { cookie } }),
+    // A new connection each call: a server busy building an index (a knowledge release) may
+    // close an idle kept-alive socket just as the next request goes out on it.
+    get: (path) => call(path, { headers: { cookie, connection: 'close' } }),
     post: (path, body = {}) =>
-      call(path, { method: 'POST', headers: { cookie, origin: base, 'x-csrf-token': me.csrfToken, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      call(path, { method: 'POST', headers: { cookie, origin: base, 'x-csrf-token': me.csrfToken, 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify(body) }),
   };
 }
 

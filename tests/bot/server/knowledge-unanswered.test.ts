@@ -19,7 +19,7 @@ describe('知识库: the unanswered loop', () => {
     await db.close();
   });
   const ask = async (text: string) =>
-    (await (await fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) })).json()) as { intent: string; confidence: number; item: { id: string } | null };
+    (await (await fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ text }) })).json()) as { intent: string; confidence: number; item: { id: string } | null };
 
   it('clusters what was not answered, links it to an item, and marks it fixed once the release is in force', async () => {
     const passport = ['出国的小红本本咋整', '小红本本怎么申请出国用'];

@@ -17,7 +17,7 @@ describe('知识库: the editors API', () => {
     await addStaff(db, 'zhang', 'handler-password-1', ['handler'], 'cli', { unit: 'sj' });
     await db.close();
   });
-  const fee = async () => JSON.stringify(await (await fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '办护照要多少钱' }) })).json());
+  const fee = async () => JSON.stringify(await (await fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ text: '办护照要多少钱' }) })).json());
 
   it('edit → submit → gate → approve by another → publish goes live; rollback restores; the author cannot approve', async () => {
     const li = await staffLogin(t.base, 'li', 'editor-password-1');
