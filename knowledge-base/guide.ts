@@ -48,7 +48,8 @@ export interface ParsedGuide {
   lines: { key: Record<string, number>; questions: number[] };
 }
 
-const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
+/** A guide file's YAML front matter (group 1) between its two --- lines. */
+export const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
 export function parseGuide(file: string, text: string): ParsedGuide {
   const problems: Problem[] = [];

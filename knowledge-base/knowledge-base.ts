@@ -20,12 +20,15 @@ export interface KnowledgeBase {
   built: boolean;
 }
 
+/** The guides do not parse or validate: nothing can be built from them until they are fixed. */
+export class GuideProblemsError extends Error {}
+
 export async function openKnowledgeBase(config: Config, onProgress?: Progress): Promise<KnowledgeBase> {
   const set = readGuideSet(config.guidesDir);
   const broken = set.files.filter((f) => f.parsed.problems.length);
   if (broken.length) {
     const first = broken[0]!.parsed.problems[0]!;
-    throw new Error(
+    throw new GuideProblemsError(
       `${broken.length} guide file(s) have problems, e.g. ${first.file}:${first.line}: ${first.message}. Run "npx xiaoan kb validate".`,
     );
   }

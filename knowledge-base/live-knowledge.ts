@@ -24,8 +24,8 @@ export function releaseFolder(dataDir: string, checksum: string): string {
  * Writes a set of files (a release or a draft) once under DATA_DIR/releases/, by content:
  * its guides and lexicon folders.
  */
-export function materialize(config: Config, files: KbFiles): { guidesDir: string; lexiconDir: string } {
-  const dir = releaseFolder(config.dataDir, checksumOf(files));
+export function materialize(config: Config, files: KbFiles, checksum = checksumOf(files)): { guidesDir: string; lexiconDir: string } {
+  const dir = releaseFolder(config.dataDir, checksum);
   if (!existsSync(dir)) {
     // Written aside and renamed: a crash never leaves half a release that looks whole.
     const partial = `${dir}.partial-${process.pid}`;
@@ -43,14 +43,14 @@ export function materialize(config: Config, files: KbFiles): { guidesDir: string
 }
 
 /** Opens a set of files as a knowledge base (its index built, or reused by checksum). */
-export function openKnowledgeFiles(config: Config, files: KbFiles, onProgress?: Progress): Promise<KnowledgeBase> {
-  return openKnowledgeBase({ ...config, ...materialize(config, files) }, onProgress);
+export function openKnowledgeFiles(config: Config, files: KbFiles, o: { checksum?: string; onProgress?: Progress } = {}): Promise<KnowledgeBase> {
+  return openKnowledgeBase({ ...config, ...materialize(config, files, o.checksum) }, o.onProgress);
 }
 
 /** Opens a release (read with its files) as a knowledge base. */
 export function openRelease(config: Config, release: KbRelease, onProgress?: Progress): Promise<KnowledgeBase> {
   if (!release.files) throw new Error(`release ${release.id} was read without its files`);
-  return openKnowledgeFiles(config, release.files, onProgress);
+  return openKnowledgeFiles(config, release.files, { checksum: release.checksum, onProgress });
 }
 
 export class LiveKnowledge {
@@ -70,7 +70,8 @@ export class LiveKnowledge {
    * `onSwitch` runs after each switch (to record the version published).
    */
   static async open(config: Config, db: Database, o: { onProgress?: Progress; onSwitch?: (release: KbRelease, kb: KnowledgeBase) => Promise<void> | void } = {}): Promise<LiveKnowledge> {
-    await seedRelease(db, readKbFiles(config.guidesDir, config.lexiconDir));
+    // The shipped files are read only when the store has no release yet.
+    await seedRelease(db, () => readKbFiles(config.guidesDir, config.lexiconDir));
     const release = (await currentRelease(db, { files: true }))!;
     const kb = await openRelease(config, release, o.onProgress);
     kb.release = release.id;

@@ -62,7 +62,7 @@ export class DraftPreviewer {
     const key = checksumOf(files);
     let kb = this.open.get(key);
     if (!kb) {
-      kb = openKnowledgeFiles(this.config, files);
+      kb = openKnowledgeFiles(this.config, files, { checksum: key });
       kb.catch(() => this.open.delete(key));
       this.open.set(key, kb);
       // The oldest goes: a few indexes at most stay in memory.

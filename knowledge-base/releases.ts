@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Database, Queryable } from '../bot/store/database.ts';
+import type { GateResult } from './review.ts';
 
 /** Relative path (guides/…, lexicon/…) → file text. */
 export type KbFiles = Record<string, string>;
@@ -33,12 +34,17 @@ export interface KbRelease {
 export interface KbDraft {
   id: number;
   baseRelease: number | null;
-  status: 'draft' | 'submitted' | 'approved' | 'published' | 'withdrawn';
+  status: 'draft' | 'submitted' | 'approved' | 'published';
   author: string;
   note: string | null;
   createdAt: string;
   updatedAt: string;
   files: KbFiles;
+  /** The regression gate's last run (review.ts GateResult), for the files of its checksum. */
+  gate: GateResult | null;
+  approver: string | null;
+  overrideReason: string | null;
+  releaseId: number | null;
 }
 
 const GUIDES = 'guides';
@@ -112,8 +118,7 @@ const toRelease = (r: ReleaseRow): KbRelease => ({
   fileCount: Number(r.file_count),
   ...(r.files ? { files: r.files } : {}),
 });
-const RELEASE_COLUMNS = `id, checksum, kind, author, approver, note, restores, created_at, effective_at,
-  (SELECT count(*) FROM jsonb_object_keys(files))::int AS file_count`;
+const RELEASE_COLUMNS = 'id, checksum, kind, author, approver, note, restores, created_at, effective_at, file_count';
 
 /** The release in force at `at`: the latest whose effective time has come. */
 export async function currentRelease(db: Queryable, o: { at?: Date; files?: boolean } = {}): Promise<KbRelease | null> {
@@ -136,17 +141,19 @@ export async function listReleases(db: Queryable, limit = 50): Promise<KbRelease
 
 /**
  * The first release, from the files shipped in knowledge-base/ (at the first start). Does
- * nothing when a release exists: from then on the store holds the knowledge.
+ * nothing when a release exists: from then on the store holds the knowledge (given as a
+ * function, the files are then not even read).
  */
-export async function seedRelease(db: Database, files: KbFiles, by = 'seed'): Promise<{ release: KbRelease; created: boolean }> {
+export async function seedRelease(db: Database, files: KbFiles | (() => KbFiles), by = 'seed'): Promise<{ release: KbRelease; created: boolean }> {
   return db.transaction(async (tx) => {
     // One seeder at a time (two processes starting on one database).
     await tx.query('LOCK TABLE kb_releases IN SHARE ROW EXCLUSIVE MODE');
     const { rows } = await tx.query<ReleaseRow>(`SELECT ${RELEASE_COLUMNS} FROM kb_releases ORDER BY id LIMIT 1`);
     if (rows[0]) return { release: toRelease(rows[0]), created: false };
+    const seed = typeof files === 'function' ? files() : files;
     const inserted = await tx.query<ReleaseRow>(
-      `INSERT INTO kb_releases (checksum, files, kind, author, note) VALUES ($1, $2, 'seed', $3, '由 knowledge-base/ 中的文件生成的首个版本') RETURNING ${RELEASE_COLUMNS}`,
-      [checksumOf(files), JSON.stringify(files), by],
+      `INSERT INTO kb_releases (checksum, files, file_count, kind, author, note) VALUES ($1, $2, $3, 'seed', $4, '由 knowledge-base/ 中的文件生成的首个版本') RETURNING ${RELEASE_COLUMNS}`,
+      [checksumOf(seed), JSON.stringify(seed), Object.keys(seed).length, by],
     );
     return { release: toRelease(inserted.rows[0]!), created: true };
   });
@@ -164,15 +171,49 @@ export async function createDraft(db: Queryable, files: KbFiles, author: string,
   return (await getDraft(db, Number(rows[0]!.id)))!;
 }
 
+interface DraftRow {
+  id: string;
+  base_release: string | null;
+  status: KbDraft['status'];
+  author: string;
+  note: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+  files?: KbFiles;
+  gate: KbDraft['gate'];
+  approver: string | null;
+  override_reason: string | null;
+  release_id: string | null;
+}
+const num = (v: string | null) => (v === null ? null : Number(v));
+const toDraft = (r: DraftRow): KbDraft => ({
+  id: Number(r.id),
+  baseRelease: num(r.base_release),
+  status: r.status,
+  author: r.author,
+  note: r.note,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+  files: r.files ?? {},
+  gate: r.gate,
+  approver: r.approver,
+  overrideReason: r.override_reason,
+  releaseId: num(r.release_id),
+});
+const DRAFT_COLUMNS = 'id, base_release, status, author, note, created_at, updated_at, gate, approver, override_reason, release_id';
+
 export async function getDraft(db: Queryable, id: number): Promise<KbDraft | null> {
-  const { rows } = await db.query<{ id: string; base_release: string | null; status: KbDraft['status']; author: string; note: string | null; created_at: Date; updated_at: Date; files: KbFiles }>(
-    'SELECT * FROM kb_drafts WHERE id = $1',
-    [id],
-  );
-  const r = rows[0];
-  return r
-    ? { id: Number(r.id), baseRelease: r.base_release === null ? null : Number(r.base_release), status: r.status, author: r.author, note: r.note, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at), files: r.files }
-    : null;
+  const { rows } = await db.query<DraftRow>(`SELECT ${DRAFT_COLUMNS}, files FROM kb_drafts WHERE id = $1`, [id]);
+  return rows[0] ? toDraft(rows[0]) : null;
+}
+
+/** Drafts, newest first, without their files. */
+export async function listDrafts(db: Queryable, limit = 100): Promise<Array<Omit<KbDraft, 'files'>>> {
+  const { rows } = await db.query<DraftRow>(`SELECT ${DRAFT_COLUMNS} FROM kb_drafts ORDER BY id DESC LIMIT $1`, [limit]);
+  return rows.map((r) => {
+    const { files: _f, ...d } = toDraft(r);
+    return d;
+  });
 }
 
 /** What a draft changes against a release: files added, changed and removed. */
@@ -196,8 +237,8 @@ export async function publishRelease(
   o: { author: string; approver?: string; note?: string; effectiveAt?: Date; kind?: 'release' | 'rollback'; restores?: number },
 ): Promise<KbRelease> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO kb_releases (checksum, files, kind, author, approver, note, restores, effective_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    [checksumOf(files), JSON.stringify(files), o.kind ?? 'release', o.author, o.approver ?? null, o.note ?? null, o.restores ?? null, (o.effectiveAt ?? new Date()).toISOString()],
+    `INSERT INTO kb_releases (checksum, files, file_count, kind, author, approver, note, restores, effective_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [checksumOf(files), JSON.stringify(files), Object.keys(files).length, o.kind ?? 'release', o.author, o.approver ?? null, o.note ?? null, o.restores ?? null, (o.effectiveAt ?? new Date()).toISOString()],
   );
   return (await getRelease(db, Number(rows[0]!.id)))!;
 }

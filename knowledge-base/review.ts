@@ -15,8 +15,8 @@ import { readDataset } from '../eval/dataset.ts';
 import { isItemIntent, top1Correct, type Outcome } from '../eval/metrics.ts';
 import { loadCatalogue } from './catalogue.ts';
 import { readGuideSet } from './guide-set.ts';
-import { materialize, openKnowledgeFiles } from './live-knowledge.ts';
-import { openKnowledgeBase } from './knowledge-base.ts';
+import { materialize, openRelease } from './live-knowledge.ts';
+import { openKnowledgeBase, type KnowledgeBase } from './knowledge-base.ts';
 import { loadTextPipeline } from './text-pipeline.ts';
 import { formatProblem, validateGuideSet } from './validate.ts';
 import { checksumOf, currentRelease, getDraft, publishRelease, type KbDraft, type KbFiles, type KbRelease } from './releases.ts';
@@ -43,24 +43,25 @@ export interface GateResult {
 const pct = (n: number, of: number) => (of ? Math.round((n / of) * 1000) / 10 : 0);
 
 /** What `xiaoan kb validate` would say of these files: "guides/x.md:12: message\n    fix: …" each. */
-export function validateFiles(config: Config, files: KbFiles): string[] {
-  const dirs = materialize(config, files);
+export function validateFiles(config: Config, files: KbFiles, dirs = materialize(config, files)): string[] {
   const set = readGuideSet(dirs.guidesDir);
   const found = [...set.files.flatMap((f) => f.parsed.problems), ...validateGuideSet(set, loadCatalogue(config.cataloguePath), loadTextPipeline(dirs.lexiconDir).normalizer)];
   return [...new Set(found.map((p) => formatProblem(p, path.dirname(dirs.guidesDir))))];
 }
 
-/** Validates the files and measures them against the release in force. */
-export async function runGate(config: Config, db: Database, files: KbFiles): Promise<GateResult> {
-  const published = (await currentRelease(db, { files: true }))!;
+/**
+ * Validates the files and measures them against the release in force: `published` is that
+ * release opened already (the server passes the one it serves); without it, it is opened.
+ */
+export async function runGate(config: Config, db: Database, files: KbFiles, published?: KnowledgeBase): Promise<GateResult> {
   const dirs = materialize(config, files);
-  const problems = validateFiles(config, files);
+  const problems = validateFiles(config, files, dirs);
   const catalogue = loadCatalogue(config.cataloguePath);
   // A draft that does not validate is not indexed: it cannot be published anyway.
   const draftKb = problems.length ? null : await openKnowledgeBase({ ...config, ...dirs });
   const ids = new Set(catalogue.map((c) => c.id));
   const categories = new Map(catalogue.map((c) => [c.id, c.category]));
-  const liveKb = await openKnowledgeFiles(config, published.files!);
+  const liveKb = published ?? (await openRelease(config, (await currentRelease(db, { files: true }))!));
   const sets = readdirSync(DATASETS_DIR).filter((f) => f.endsWith('.jsonl')).sort();
   let questions = 0;
   let before = 0;
@@ -89,15 +90,10 @@ export async function runGate(config: Config, db: Database, files: KbFiles): Pro
   return { checksum: checksumOf(files), ranAt: new Date().toISOString(), valid: !problems.length, problems, top1, changed, blocked: reason !== null, reason };
 }
 
-async function draftOf(db: Database, id: number): Promise<KbDraft & { gate: GateResult | null; approver: string | null; overrideReason: string | null; releaseId: number | null }> {
+async function draftOf(db: Database, id: number): Promise<KbDraft> {
   const d = await getDraft(db, id);
   if (!d) throw new ReviewError(`没有草稿 ${id}`, 404);
-  const { rows } = await db.query<{ gate: GateResult | null; approver: string | null; override_reason: string | null; release_id: string | null }>(
-    'SELECT gate, approver, override_reason, release_id FROM kb_drafts WHERE id = $1',
-    [id],
-  );
-  const r = rows[0]!;
-  return { ...d, gate: r.gate, approver: r.approver, overrideReason: r.override_reason, releaseId: r.release_id === null ? null : Number(r.release_id) };
+  return d;
 }
 
 /** Replaces a draft's files (while it is a draft); any earlier gate run no longer counts. */
@@ -118,10 +114,10 @@ export async function submitDraft(db: Database, id: number, by: string): Promise
 }
 
 /** Runs the gate on a submitted draft and keeps the result with it. */
-export async function gateDraft(config: Config, db: Database, id: number): Promise<GateResult> {
+export async function gateDraft(config: Config, db: Database, id: number, published?: KnowledgeBase): Promise<GateResult> {
   const d = await draftOf(db, id);
   if (d.status !== 'submitted') throw new ReviewError('只有已提交审核的草稿才运行回归检查', 409);
-  const gate = await runGate(config, db, d.files);
+  const gate = await runGate(config, db, d.files, published);
   await db.query('UPDATE kb_drafts SET gate = $2 WHERE id = $1', [id, JSON.stringify(gate)]);
   return gate;
 }

@@ -14,6 +14,7 @@ import { similarity } from '../integrations/case-platform/desk/desk.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
 import { createDraft, currentRelease, type KbDraft, type KbFiles, type KbRelease } from './releases.ts';
 import { StatusError } from '../bot/status-error.ts';
+import { FRONT_MATTER } from './guide.ts';
 
 /** Below this confidence an answer is not one an editor can trust. */
 export const LOW_CONFIDENCE = 0.35;
@@ -158,11 +159,11 @@ export function withQuestions(files: KbFiles, itemId: string, questions: string[
   const file = `guides/${itemId}.md`;
   const md = files[file];
   if (!md) throw new UnansweredError(`知识库中没有事项 ${itemId} 的指南`, 400);
-  const m = /^---\n([\s\S]*?)\n---\n/.exec(md);
+  const m = FRONT_MATTER.exec(md);
   if (!m) throw new UnansweredError(`${file} 没有 front matter`, 400);
   const taken = new Set<string>();
   for (const text of Object.values(files)) {
-    const fm = /^---\n([\s\S]*?)\n---\n/.exec(text);
+    const fm = FRONT_MATTER.exec(text);
     if (fm) for (const q of ((parse(fm[1]!) as { questions?: string[] })?.questions ?? [])) taken.add(key(q));
   }
   const added = [...new Set(questions)].filter((q) => !taken.has(key(q)));

@@ -108,7 +108,7 @@ kb.command('export')
       if (o.release !== undefined && !/^\d+$/.test(o.release)) throw new UsageError('--release must be a release number');
       const { currentRelease, getRelease, readKbFiles, seedRelease, writeKbFiles } = await import('../../knowledge-base/releases.ts');
       const release = await withDatabase(c, async (db) => {
-        await seedRelease(db, readKbFiles(c.guidesDir, c.lexiconDir));
+        await seedRelease(db, () => readKbFiles(c.guidesDir, c.lexiconDir));
         return o.release ? getRelease(db, Number(o.release), { files: true }) : currentRelease(db, { files: true });
       });
       if (!release) throw new UsageError(`no release ${o.release}`);
@@ -142,7 +142,7 @@ kb.command('import')
     const set = readGuideSet(guidesDir);
     const problems = validateGuideSet(set, loadCatalogue(c.cataloguePath), loadTextPipeline(lexiconDir).normalizer);
     const { draft, changes } = await withDatabase(c, async (db) => {
-      await seedRelease(db, readKbFiles(c.guidesDir, c.lexiconDir));
+      await seedRelease(db, () => readKbFiles(c.guidesDir, c.lexiconDir));
       const base = await currentRelease(db, { files: true });
       // Without a lexicon folder the draft keeps the lexicon of the release in force.
       if (!ownLexicon && base?.files) {

@@ -22,12 +22,15 @@ import express, { Router, type Response } from 'express';
 import type { Config } from '../config.ts';
 import type { Database } from '../store/database.ts';
 import type { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
-import { createDraft, currentRelease, fileChanges, getDraft, getRelease, listReleases, rollbackTo, type KbFiles } from '../../knowledge-base/releases.ts';
+import { createDraft, currentRelease, fileChanges, getDraft, getRelease, listDrafts, listReleases, rollbackTo, type KbFiles } from '../../knowledge-base/releases.ts';
+import { GuideProblemsError } from '../../knowledge-base/knowledge-base.ts';
+import { StatusError } from '../status-error.ts';
 import { DraftPreviewer } from '../../knowledge-base/preview.ts';
 import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, updateDraft, validateFiles } from '../../knowledge-base/review.ts';
-import { documentText, guideMarkdown, ImportError, parseServiceGuide, SECTIONS, type GuideProposal } from '../../knowledge-base/import/service-guide.ts';
+import { documentText, guideMarkdown, parseServiceGuide, type GuideProposal } from '../../knowledge-base/import/service-guide.ts';
+import { SECTION_NAMES } from '../../knowledge-base/guide.ts';
 import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
-import { collectUnanswered, dismissCluster, linkCluster, listClusters, UnansweredError } from '../../knowledge-base/unanswered.ts';
+import { collectUnanswered, dismissCluster, linkCluster, listClusters } from '../../knowledge-base/unanswered.ts';
 import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
 const FILE_PATH = /^(guides\/[\w.-]+\.md|lexicon\/[\w.-]+)$/;
@@ -62,7 +65,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
   const me = (res: Response) => staffOf(res).username;
   const previewer = new DraftPreviewer(config, () => live.kb);
 
-  /** Runs a change; ReviewErrors become their 4xx; audited either way. */
+  /** Runs a change; a refusal (StatusError) becomes its 4xx; audited either way. */
   const change = (action: string, run: (req: express.Request, res: Response) => Promise<{ body: unknown; target?: string; details?: Record<string, unknown> }>) =>
     async (req: express.Request, res: Response) => {
       const audit = auditOf(res);
@@ -72,7 +75,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
         await audit(action, { target: out.target ?? target, details: out.details });
         res.json(out.body);
       } catch (e) {
-        if (!(e instanceof ReviewError)) throw e;
+        if (!(e instanceof StatusError)) throw e;
         await audit(action, { target, outcome: 'failed', details: { error: e.message } });
         res.status(e.status).json({ error: e.message });
       }
@@ -126,10 +129,8 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
   );
 
   router.get('/api/staff/knowledge/drafts', auth, editors, async (_req, res) => {
-    const { rows } = await db.query<{ id: string; status: string; author: string; note: string | null; base_release: string | null; approver: string | null; updated_at: Date; blocked: boolean | null }>(
-      "SELECT id, status, author, note, base_release, approver, updated_at, (gate ->> 'blocked')::boolean AS blocked FROM kb_drafts ORDER BY id DESC LIMIT 100",
-    );
-    res.json({ drafts: rows.map((r) => ({ id: Number(r.id), status: r.status, author: r.author, note: r.note, baseRelease: r.base_release === null ? null : Number(r.base_release), approver: r.approver, updatedAt: new Date(r.updated_at).toISOString(), gateBlocked: r.blocked })) });
+    const drafts = await listDrafts(db);
+    res.json({ drafts: drafts.map(({ gate, ...d }) => ({ ...d, gateBlocked: gate ? gate.blocked : null })) });
   });
 
   router.post(
@@ -149,11 +150,8 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
   router.get('/api/staff/knowledge/drafts/:id', auth, editors, async (req, res) => {
     const draft = await draftOr404(req, res);
     if (!draft) return;
-    const id = draft.id;
     const base = draft.baseRelease ? await getRelease(db, draft.baseRelease, { files: true }) : null;
-    const { rows } = await db.query<{ gate: unknown; approver: string | null; override_reason: string | null; release_id: string | null }>('SELECT gate, approver, override_reason, release_id FROM kb_drafts WHERE id = $1', [id]);
-    const r = rows[0]!;
-    res.json({ ...draft, changes: fileChanges(base?.files ?? {}, draft.files), gate: r.gate, approver: r.approver, overrideReason: r.override_reason, releaseId: r.release_id === null ? null : Number(r.release_id) });
+    res.json({ ...draft, changes: fileChanges(base?.files ?? {}, draft.files) });
   });
 
   router.post(
@@ -187,16 +185,9 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       const itemId = typeof req.query.itemId === 'string' ? req.query.itemId : '';
       const item = loadCatalogue(config.cataloguePath).find((c) => c.id === itemId);
       if (!item) throw new ReviewError(`请用 itemId 指明事项目录中的事项（没有 ${itemId.slice(0, 40) || '事项'}）`, 400);
-      let text: string;
-      try {
-        text = await documentText(req.body, kind);
-      } catch (e) {
-        if (e instanceof ImportError) throw new ReviewError(e.message, 400);
-        throw e;
-      }
+      const text = await documentText(req.body, kind);
       if (!text.trim()) throw new ReviewError('文件里没有可读的文字（扫描件需先做文字识别）', 400);
-      const existing = live.kb.set.files.find((f) => f.parsed.guide?.id === item.id)?.text;
-      const proposal = parseServiceGuide(text, item, existing);
+      const proposal = parseServiceGuide(text, item, live.kb.index.guides.get(item.id));
       return { body: { kind, chars: text.length, proposal, markdown: guideMarkdown(proposal) }, target: item.id, details: { kind, bytes: req.body.length } };
     }),
   );
@@ -215,7 +206,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       }
       const item = loadCatalogue(config.cataloguePath).find((c) => c.id === p.id);
       if (!item) throw new ReviewError(`事项目录中没有 ${p.id}`, 400);
-      for (const name of SECTIONS) if (!list((p.sections as Record<string, unknown>)[name] ?? [])) throw new ReviewError(`sections.${name} 须为文本列表`, 400);
+      for (const name of SECTION_NAMES) if (!list((p.sections as Record<string, unknown>)[name] ?? [])) throw new ReviewError(`sections.${name} 须为文本列表`, 400);
       const markdown = guideMarkdown({ ...(p as GuideProposal), id: item.id, name: item.name, category: item.category, department: item.department });
       const base = (await currentRelease(db, { files: true }))!;
       const files = { ...base.files!, [`guides/${item.id}.md`]: markdown };
@@ -244,18 +235,13 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       return change(`kb.unanswered.${action}`, async (rq, rs) => {
         const id = idOf(rq);
         const b = (rq.body ?? {}) as { itemId?: unknown; note?: unknown };
-        try {
-          if (action === 'link') {
-            if (typeof b.itemId !== 'string') throw new ReviewError('请用 itemId 指明要加相似问的事项', 400);
-            const r = await linkCluster(db, id, b.itemId, me(rs));
-            return { body: { cluster: r.cluster, draft: { ...r.draft, files: undefined }, added: r.added }, details: { itemId: b.itemId, draft: r.draft.id } };
-          }
-          if (b.note !== undefined && typeof b.note !== 'string') throw new ReviewError('note 须为文本', 400);
-          return { body: await dismissCluster(db, id, me(rs), b.note as string | undefined) };
-        } catch (e) {
-          if (e instanceof UnansweredError) throw new ReviewError(e.message, e.status);
-          throw e;
+        if (action === 'link') {
+          if (typeof b.itemId !== 'string') throw new ReviewError('请用 itemId 指明要加相似问的事项', 400);
+          const r = await linkCluster(db, id, b.itemId, me(rs));
+          return { body: { cluster: r.cluster, draft: { ...r.draft, files: undefined }, added: r.added }, details: { itemId: b.itemId, draft: r.draft.id } };
         }
+        if (b.note !== undefined && typeof b.note !== 'string') throw new ReviewError('note 须为文本', 400);
+        return { body: await dismissCluster(db, id, me(rs), b.note as string | undefined) };
       })(req, res).catch(next);
     },
   );
@@ -269,7 +255,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       res.json(await previewer.ask(draft.files, text.trim()));
     } catch (e) {
       // A draft whose guides do not parse cannot be indexed: say so, as the validator would.
-      if (/guide file\(s\) have problems/.test((e as Error).message)) return void res.status(409).json({ error: `草稿未通过校验，无法试问：${(e as Error).message}` });
+      if (e instanceof GuideProblemsError) return void res.status(409).json({ error: `草稿未通过校验，无法试问：${(e as Error).message}` });
       throw e;
     }
   });
@@ -287,7 +273,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
         const b = (rq.body ?? {}) as { overrideReason?: unknown; effectiveAt?: unknown };
         if (action === 'submit') return { body: await submitDraft(db, id, me(rs)) };
         if (action === 'gate') {
-          const gate = await gateDraft(config, db, id);
+          const gate = await gateDraft(config, db, id, live.kb);
           return { body: gate, details: { blocked: gate.blocked, delta: gate.top1.delta, changed: gate.changed.length } };
         }
         if (action === 'approve') {

@@ -9,11 +9,11 @@
  */
 import mammoth from 'mammoth';
 import { extractText, getDocumentProxy } from 'unpdf';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import type { CatalogueItem } from '../catalogue.ts';
+import { SECTION_NAMES, type Guide, type SectionName, type Situation } from '../guide.ts';
+import { StatusError } from '../../bot/status-error.ts';
 
-export const SECTIONS = ['办理条件', '所需材料', '办理流程', '办理时限', '收费标准', '办理地点与渠道', '法律依据', '温馨提示'] as const;
-export type SectionName = (typeof SECTIONS)[number];
 
 /** The names bureaus give each section in their guides. */
 const HEADINGS: Record<SectionName, RegExp> = {
@@ -27,12 +27,6 @@ const HEADINGS: Record<SectionName, RegExp> = {
   温馨提示: /^(温馨|特别)提示$|^注意事项$|^其他(说明|事项)$/,
 };
 
-export interface ImportedSituation {
-  name: string;
-  keywords: string[];
-  materials: string[];
-}
-
 /** The proposal an editor reviews: every field, and where each came from. */
 export interface GuideProposal {
   id: string;
@@ -41,7 +35,7 @@ export interface GuideProposal {
   department: string;
   aliases: string[];
   questions: string[];
-  situations: ImportedSituation[];
+  situations: Situation[];
   sections: Record<SectionName, string[]>;
   /** Per field: from the document, kept from the guide in force, or from the catalogue. */
   origin: Record<string, 'document' | 'existing guide' | 'catalogue' | 'missing'>;
@@ -51,7 +45,8 @@ export interface GuideProposal {
   documentTitle: string | null;
 }
 
-export class ImportError extends Error {}
+/** A file that cannot be read: its refusal is a 400. */
+export class ImportError extends StatusError {}
 
 /**
  * PDF text often carries the radical forms of characters its fonts drew them with (⼾ for 户,
@@ -75,7 +70,7 @@ export async function documentText(data: Uint8Array, kind: 'docx' | 'pdf'): Prom
     const { text } = await extractText(pdf, { mergePages: true });
     return unifyCharacters(Array.isArray(text) ? text.join('\n') : text);
   } catch (e) {
-    throw new ImportError(`无法读取该${kind === 'docx' ? ' Word ' : ' PDF '}文件：${(e as Error).message}`);
+    throw new ImportError(`无法读取该${kind === 'docx' ? ' Word ' : ' PDF '}文件：${(e as Error).message}`, 400);
   }
 }
 
@@ -85,7 +80,7 @@ const clean = (line: string) => line.replace(NUMBERING, '').replace(/[】\]]\s*$
 function headingOf(line: string): SectionName | null {
   const l = clean(line).replace(/\s+/g, '');
   if (l.length > 12) return null;
-  return SECTIONS.find((s) => HEADINGS[s].test(l)) ?? null;
+  return SECTION_NAMES.find((s) => HEADINGS[s].test(l)) ?? null;
 }
 
 /** "事项名称：…", "实施机关：…": a labelled line of the guide's header, never run on. */
@@ -111,13 +106,13 @@ function sentences(lines: string[]): string[] {
 
 const SITUATION = /^(情形[一二三四五六七八九十\d]+|第[一二三四五六七八九十]+种情形)[：:、.．\s]*(.+)$/;
 
-export function parseServiceGuide(text: string, item: CatalogueItem, existing?: string): GuideProposal {
+export function parseServiceGuide(text: string, item: CatalogueItem, existing?: Guide): GuideProposal {
   const lines = sentences(text.split(/\r?\n/));
-  const sections = Object.fromEntries(SECTIONS.map((s) => [s, [] as string[]])) as Record<SectionName, string[]>;
-  const situations: ImportedSituation[] = [];
+  const sections = Object.fromEntries(SECTION_NAMES.map((s) => [s, [] as string[]])) as Record<SectionName, string[]>;
+  const situations: Situation[] = [];
   const unplaced: string[] = [];
   let current: SectionName | null = null;
-  let situation: ImportedSituation | null = null;
+  let situation: Situation | null = null;
   let documentTitle: string | null = null;
   for (const line of lines) {
     const heading = headingOf(line);
@@ -147,9 +142,9 @@ export function parseServiceGuide(text: string, item: CatalogueItem, existing?: 
   // The materials every 情形 needs, said once, as the guides do.
   if (situations.length && !sections.所需材料.length) sections.所需材料.push('所需材料因情形不同，请先确认您属于哪种情形。');
 
-  const old = existing ? frontMatter(existing) : null;
+  const old = existing ?? null;
   const origin: GuideProposal['origin'] = { id: 'catalogue', name: 'catalogue', category: 'catalogue', department: 'catalogue' };
-  for (const s of SECTIONS) origin[s] = sections[s].length ? 'document' : 'missing';
+  for (const s of SECTION_NAMES) origin[s] = sections[s].length ? 'document' : 'missing';
   const keptSituations = situations.map((s) => {
     const was = old?.situations.find((o) => o.name === s.name);
     return { ...s, keywords: was?.keywords ?? [s.name] };
@@ -172,20 +167,13 @@ export function parseServiceGuide(text: string, item: CatalogueItem, existing?: 
   };
 }
 
-function frontMatter(md: string): { aliases: string[]; questions: string[]; situations: ImportedSituation[] } | null {
-  const m = /^---\n([\s\S]*?)\n---\n/.exec(md);
-  if (!m) return null;
-  const fm = parse(m[1]!) as { aliases?: string[]; questions?: string[]; situations?: ImportedSituation[] };
-  return { aliases: fm.aliases ?? [], questions: fm.questions ?? [], situations: fm.situations ?? [] };
-}
-
 /** The guide file of a reviewed proposal, in the format of knowledge-base/guides/README.md. */
 export function guideMarkdown(p: Pick<GuideProposal, 'id' | 'name' | 'category' | 'department' | 'aliases' | 'questions' | 'situations' | 'sections'>): string {
   const fm = stringify(
     { id: p.id, name: p.name, category: p.category, department: p.department, aliases: p.aliases, questions: p.questions, situations: p.situations.map((s) => ({ name: s.name, keywords: s.keywords, materials: s.materials })) },
     { lineWidth: 0 },
   );
-  const body = SECTIONS.map((s) => {
+  const body = SECTION_NAMES.map((s) => {
     const lines = p.sections[s] ?? [];
     const list = s === '办理流程' ? lines.map((l, i) => `${i + 1}. ${l}`) : lines.map((l) => `- ${l}`);
     return `## ${s}\n${list.join('\n')}\n`;

@@ -6,6 +6,9 @@ CREATE TABLE kb_releases (
   id            bigserial PRIMARY KEY,
   checksum      text NOT NULL,
   files         jsonb NOT NULL,
+  -- Kept beside the files so that listing releases, and the poll of every process, never
+  -- reads the files themselves.
+  file_count    integer NOT NULL DEFAULT 0,
   kind          text NOT NULL CHECK (kind IN ('seed', 'release', 'rollback')),
   author        text NOT NULL,
   approver      text,
@@ -32,7 +35,7 @@ CREATE TABLE kb_drafts (
   id            bigserial PRIMARY KEY,
   base_release  bigint REFERENCES kb_releases(id),
   files         jsonb NOT NULL,
-  status        text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'submitted', 'approved', 'published', 'withdrawn')),
+  status        text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'submitted', 'approved', 'published')),
   author        text NOT NULL,
   note          text,
   created_at    timestamptz NOT NULL DEFAULT now(),

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../bot/config.ts';
 import { openDatabase } from '../../../bot/store/database.ts';
 import { addStaff } from '../../../bot/store/staff.ts';
-import { SECTIONS } from '../../../knowledge-base/import/service-guide.ts';
+import { SECTION_NAMES as SECTIONS } from '../../../knowledge-base/guide.ts';
 import { getDraft } from '../../../knowledge-base/releases.ts';
 import { useTestServer } from '../../helpers/server.ts';
 import { staffLogin } from '../../helpers/staff.ts';
