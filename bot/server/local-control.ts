@@ -74,7 +74,7 @@ export function localControlRoutes(db: Database, token: string, knownUnit: (id: 
     try {
       res.json(await runStaffCommand(db, c as StaffCommand));
     } catch (e) {
-      if (e instanceof StaffError || (e as Error).message.startsWith('role')) return void res.status(e instanceof StaffError ? e.status : 400).json({ error: (e as Error).message });
+      if (e instanceof StaffError) return void res.status(e.status).json({ error: e.message });
       throw e;
     }
   });

@@ -45,7 +45,10 @@ export function scopeCondition(scope: CaseScope, param: (value: unknown) => stri
   if (scope.all) return 'TRUE';
   const parts: string[] = [];
   if (scope.handling.length) parts.push(`handling_unit = ANY(${param(scope.handling)}::text[])`);
-  if (scope.watching.length) parts.push(`(handling_unit = ANY(${param(scope.watching)}::text[]) OR supervising_unit = ANY(${param(scope.watching)}::text[]))`);
+  if (scope.watching.length) {
+    const watched = param(scope.watching);
+    parts.push(`(handling_unit = ANY(${watched}::text[]) OR supervising_unit = ANY(${watched}::text[]))`);
+  }
   return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
 }
 
