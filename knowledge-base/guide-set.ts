@@ -25,11 +25,14 @@ export function readGuideSet(dir: string): GuideSet {
   } catch (e) {
     throw new Error(`cannot read the guides folder ${dir}: ${(e as Error).message}`);
   }
+  return guideSetOf(dir, names.map((name) => ({ file: path.join(dir, name), text: readFileSync(path.join(dir, name), 'utf8') })));
+}
+
+/** A guide set of files held in memory (a draft's), named as if in `dir`. */
+export function guideSetOf(dir: string, entries: Array<{ file: string; text: string }>): GuideSet {
   const hash = createHash('sha256');
-  const files = names.map((name) => {
-    const file = path.join(dir, name);
-    const text = readFileSync(file, 'utf8');
-    hash.update(name).update('\0').update(text).update('\0');
+  const files = entries.map(({ file, text }) => {
+    hash.update(path.basename(file)).update('\0').update(text).update('\0');
     return { file, text, parsed: parseGuide(file, text) };
   });
   return {

@@ -39,13 +39,15 @@ export interface Problem {
   line: number;
   message: string;
   fix: string;
+  /** The front-matter key or section the problem is in, for an editor's form; absent for the file. */
+  field?: string;
 }
 
 export interface ParsedGuide {
   guide?: Guide;
   problems: Problem[];
   /** Line of each front-matter key and of each question, for later cross-file checks. */
-  lines: { key: Record<string, number>; questions: number[] };
+  lines: { key: Record<string, number>; questions: number[]; sections: Record<string, number> };
 }
 
 /** A guide file's YAML front matter (group 1) between its two --- lines. */
@@ -53,9 +55,9 @@ export const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
 export function parseGuide(file: string, text: string): ParsedGuide {
   const problems: Problem[] = [];
-  const lines: ParsedGuide['lines'] = { key: {}, questions: [] };
-  const problem = (line: number, message: string, fix: string) =>
-    problems.push({ file, line, message, fix });
+  const lines: ParsedGuide['lines'] = { key: {}, questions: [], sections: {} };
+  const problem = (line: number, message: string, fix: string, field?: string) =>
+    problems.push({ file, line, message, fix, ...(field ? { field } : {}) });
 
   const fm = FRONT_MATTER.exec(text);
   if (!fm) {
@@ -88,29 +90,29 @@ export function parseGuide(file: string, text: string): ParsedGuide {
   const str = (key: string): string => {
     const node = fields.get(key);
     if (!node) {
-      problem(2, `missing field "${key}"`, `add a line "${key}: …" to the front matter`);
+      problem(2, `missing field "${key}"`, `add a line "${key}: …" to the front matter`, key);
       return '';
     }
     if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
-      problem(lineOf(node), `field "${key}" must be non-empty text`, `write "${key}: <text>"`);
+      problem(lineOf(node), `field "${key}" must be non-empty text`, `write "${key}: <text>"`, key);
       return '';
     }
     return node.value.trim();
   };
-  const strList = (node: Node | undefined, key: string, required: boolean): { values: string[]; lines: number[] } => {
+  const strList = (node: Node | undefined, key: string, required: boolean, field = key): { values: string[]; lines: number[] } => {
     if (!node || (isScalar(node) && node.value === null)) {
-      if (required) problem(lines.key[key] ?? 2, `missing list "${key}"`, `add "${key}:" followed by "  - …" lines (or "${key}: []")`);
+      if (required) problem(lines.key[key] ?? 2, `missing list "${key}"`, `add "${key}:" followed by "  - …" lines (or "${key}: []")`, field);
       return { values: [], lines: [] };
     }
     if (!isSeq(node)) {
-      problem(lineOf(node), `field "${key}" must be a list`, `write each entry on its own line as "  - …"`);
+      problem(lineOf(node), `field "${key}" must be a list`, `write each entry on its own line as "  - …"`, field);
       return { values: [], lines: [] };
     }
     const values: string[] = [];
     const ls: number[] = [];
     for (const item of node.items as Node[]) {
       if (!isScalar(item) || (typeof item.value !== 'string' && typeof item.value !== 'number') || String(item.value).trim() === '') {
-        problem(lineOf(item), `every entry of "${key}" must be non-empty text`, 'write the entry as plain text after "- "');
+        problem(lineOf(item), `every entry of "${key}" must be non-empty text`, 'write the entry as plain text after "- "', field);
         continue;
       }
       values.push(String(item.value).trim());
@@ -131,27 +133,27 @@ export function parseGuide(file: string, text: string): ParsedGuide {
   const sitNode = fields.get('situations');
   if (sitNode && !(isScalar(sitNode) && sitNode.value === null)) {
     if (!isSeq(sitNode)) {
-      problem(lineOf(sitNode), 'field "situations" must be a list', 'write "situations: []" or a list of entries with name, keywords and materials');
+      problem(lineOf(sitNode), 'field "situations" must be a list', 'write "situations: []" or a list of entries with name, keywords and materials', 'situations');
     } else {
       for (const s of sitNode.items as Node[]) {
         if (!isMap(s)) {
-          problem(lineOf(s), 'each situation must have name, keywords and materials', 'write "  - name: …" with "keywords:" and "materials:" under it');
+          problem(lineOf(s), 'each situation must have name, keywords and materials', 'write "  - name: …" with "keywords:" and "materials:" under it', 'situations');
           continue;
         }
         const get = (k: string) => s.items.find((p) => isScalar(p.key) && p.key.value === k)?.value as Node | undefined;
         const nameNode = get('name');
         const sName = isScalar(nameNode) && typeof nameNode.value === 'string' ? nameNode.value.trim() : '';
-        if (!sName) problem(lineOf(s), 'situation without a name', 'add "name: <short label>" to the situation');
-        const keywords = strList(get('keywords'), 'keywords', true).values;
-        const materials = strList(get('materials'), 'materials', true).values;
-        if (sName && materials.length === 0) problem(lineOf(s), `situation "${sName}" lists no materials`, 'add its full material list under "materials:"');
+        if (!sName) problem(lineOf(s), 'situation without a name', 'add "name: <short label>" to the situation', 'situations');
+        const keywords = strList(get('keywords'), 'keywords', true, 'situations').values;
+        const materials = strList(get('materials'), 'materials', true, 'situations').values;
+        if (sName && materials.length === 0) problem(lineOf(s), `situation "${sName}" lists no materials`, 'add its full material list under "materials:"', 'situations');
         situations.push({ name: sName, keywords, materials });
       }
     }
   }
   for (const key of fields.keys()) {
     if (!['id', 'name', 'category', 'department', 'aliases', 'questions', 'situations'].includes(key)) {
-      problem(lines.key[key] ?? 2, `unknown field "${key}"`, 'remove it, or check its spelling (id, name, category, department, aliases, questions, situations)');
+      problem(lines.key[key] ?? 2, `unknown field "${key}"`, 'remove it, or check its spelling (id, name, category, department, aliases, questions, situations)', key);
     }
   }
 
@@ -166,10 +168,10 @@ export function parseGuide(file: string, text: string): ParsedGuide {
     const content = current.text.join('\n').trim();
     if ((SECTION_NAMES as readonly string[]).includes(current.name)) {
       if (sections[current.name as SectionName] !== undefined) {
-        problem(current.line, `section "## ${current.name}" appears twice`, 'merge the two sections into one');
+        problem(current.line, `section "## ${current.name}" appears twice`, 'merge the two sections into one', current.name);
       }
       sections[current.name as SectionName] = content;
-      if (!content) problem(current.line, `section "## ${current.name}" is empty`, 'write its content, or 以本市公布为准 where the figure is local');
+      if (!content) problem(current.line, `section "## ${current.name}" is empty`, 'write its content, or 以本市公布为准 where the figure is local', current.name);
     } else {
       problem(current.line, `unknown section "## ${current.name}"`, `use only: ${SECTION_NAMES.join('、')}`);
     }
@@ -180,6 +182,7 @@ export function parseGuide(file: string, text: string): ParsedGuide {
     if (h && !line.startsWith('###')) {
       flush();
       current = { name: h[1]!, line: bodyStartLine + i, text: [] };
+      lines.sections[current.name] ??= current.line;
     } else if (current) {
       current.text.push(line);
     } else if (line.trim()) {
@@ -189,7 +192,7 @@ export function parseGuide(file: string, text: string): ParsedGuide {
   flush();
   const lastLine = text.split('\n').length;
   for (const s of SECTION_NAMES) {
-    if (sections[s] === undefined) problem(lastLine, `missing section "## ${s}"`, `add a "## ${s}" section`);
+    if (sections[s] === undefined) problem(lastLine, `missing section "## ${s}"`, `add a "## ${s}" section`, s);
   }
   const known = order.filter((n) => (SECTION_NAMES as readonly string[]).includes(n));
   const expected = SECTION_NAMES.filter((n) => known.includes(n));

@@ -21,29 +21,29 @@ export function validateGuideSet(set: GuideSet, catalogue: CatalogueItem[], norm
     const g = f.parsed.guide;
     if (!g) continue;
     const line = (key: string) => f.parsed.lines.key[key] ?? 2;
-    const p = (l: number, message: string, fix: string) => problems.push({ file: f.file, line: l, message, fix });
+    const p = (l: number, message: string, fix: string, field: string) => problems.push({ file: f.file, line: l, message, fix, field });
     if (!g.id) continue;
 
     const expectedName = `${g.id}.md`;
     if (path.basename(f.file) !== expectedName) {
-      p(line('id'), `file name does not match id "${g.id}"`, `rename the file to ${expectedName}`);
+      p(line('id'), `file name does not match id "${g.id}"`, `rename the file to ${expectedName}`, 'id');
     }
     const cat = byId.get(g.id);
     if (!cat) {
-      p(line('id'), `unknown id "${g.id}": not in the catalogue`, 'use an id from knowledge-base/catalogue.tsv, or remove this file');
+      p(line('id'), `unknown id "${g.id}": not in the catalogue`, 'use an id from knowledge-base/catalogue.tsv, or remove this file', 'id');
     } else {
       for (const key of ['name', 'category', 'department'] as const) {
         if (g[key] && g[key] !== cat[key]) {
-          p(line(key), `${key} "${g[key]}" differs from the catalogue`, `write "${key}: ${cat[key]}"`);
+          p(line(key), `${key} "${g[key]}" differs from the catalogue`, `write "${key}: ${cat[key]}"`, key);
         }
       }
     }
     const other = seenIds.get(g.id);
-    if (other) p(line('id'), `id "${g.id}" is also used by ${other}`, 'each item has exactly one guide: merge or remove one');
+    if (other) p(line('id'), `id "${g.id}" is also used by ${other}`, 'each item has exactly one guide: merge or remove one', 'id');
     seenIds.set(g.id, f.file);
 
     if (g.questions.length < MIN_QUESTIONS) {
-      p(line('questions'), `only ${g.questions.length} 相似问 (at least ${MIN_QUESTIONS} needed)`, `add ${MIN_QUESTIONS - g.questions.length} more questions as citizens would type them`);
+      p(line('questions'), `only ${g.questions.length} 相似问 (at least ${MIN_QUESTIONS} needed)`, `add ${MIN_QUESTIONS - g.questions.length} more questions as citizens would type them`, 'questions');
     }
     g.questions.forEach((q, i) => {
       const key = normalizer.normalize(q).replace(/[\s\p{P}]/gu, '');
@@ -51,20 +51,22 @@ export function validateGuideSet(set: GuideSet, catalogue: CatalogueItem[], norm
       const prev = seenQuestions.get(key);
       if (prev) {
         const where = prev.id === g.id ? 'earlier in this file' : `under ${prev.id} (${prev.file}:${prev.line})`;
-        p(ql, `相似问 "${q}" duplicates one ${where}`, prev.id === g.id ? 'remove the repeat' : 'keep it under the one item it belongs to, and reword or remove the other');
+        p(ql, `相似问 "${q}" duplicates one ${where}`, prev.id === g.id ? 'remove the repeat' : 'keep it under the one item it belongs to, and reword or remove the other', 'questions');
       } else {
         seenQuestions.set(key, { file: f.file, line: ql, id: g.id });
       }
     });
     const situationNames = new Set<string>();
     for (const s of g.situations) {
-      if (situationNames.has(s.name)) p(line('situations'), `情形 "${s.name}" appears twice`, 'give each 情形 its own name');
+      if (situationNames.has(s.name)) p(line('situations'), `情形 "${s.name}" appears twice`, 'give each 情形 its own name', 'situations');
       situationNames.add(s.name);
     }
   }
 
+  // A file of the item's name that does not parse is reported already, with its line.
+  const present = new Set(set.files.filter((f) => !f.parsed.guide).map((f) => path.basename(f.file)));
   for (const c of catalogue) {
-    if (!seenIds.has(c.id)) {
+    if (!seenIds.has(c.id) && !present.has(`${c.id}.md`)) {
       problems.push({
         file: path.join(set.dir, `${c.id}.md`),
         line: 1,

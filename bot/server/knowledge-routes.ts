@@ -2,13 +2,15 @@
  * The editors' API (知识库, role editor): the guides in force with how often each was asked
  * this month, releases, drafts and their review, rollback. Every change is audited.
  *
- *   GET  /api/staff/knowledge/guides                 guides of the release in force, hits this month
+ *   GET  /api/staff/knowledge/guides                 guides of the release in force: hits this month, last change, open drafts
  *   GET  /api/staff/knowledge/releases               releases, newest first (the one in force marked)
  *   POST /api/staff/knowledge/releases/:id/rollback  {note?} put an earlier release's content back in force
  *   GET  /api/staff/knowledge/drafts                 drafts, newest first
  *   POST /api/staff/knowledge/drafts                 {note?, files?} a draft (of the release in force, with these files changed)
  *   GET  /api/staff/knowledge/drafts/:id             one draft: files, what it changes, gate result
  *   POST /api/staff/knowledge/drafts/:id             {files} change files of one's own draft (null removes a file)
+ *   GET  /api/staff/knowledge/drafts/:id/guides/:itemId  one guide of a draft: text, fields, the published text, problems
+ *   POST /api/staff/knowledge/drafts/:id/check       {itemId, text | fields} the guide's problems by field as it stands (nothing saved)
  *   POST /api/staff/knowledge/drafts/:id/preview     {text} the answer from the draft and from the release in force
  *   POST /api/staff/knowledge/import?itemId=      a .docx or .pdf service guide → the proposal, field by field, for review
  *   POST /api/staff/knowledge/import/draft        {proposal, note?} the reviewed proposal → a draft (validated)
@@ -30,6 +32,8 @@ import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, update
 import { documentText, guideMarkdown, parseServiceGuide, type GuideProposal } from '../../knowledge-base/import/service-guide.ts';
 import { SECTION_NAMES } from '../../knowledge-base/guide.ts';
 import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
+import { checkGuide, guideChanges, guidePath, openDraftsByGuide } from '../../knowledge-base/editing.ts';
+import { fieldsProblem, guideFields, guideText, type GuideFields } from '../../knowledge-base/guide-fields.ts';
 import { collectUnanswered, dismissCluster, linkCluster, listClusters } from '../../knowledge-base/unanswered.ts';
 import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
 
@@ -101,9 +105,24 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
     const { rows } = await db.query<{ item_id: string; n: string }>('SELECT item_id, count(*) AS n FROM question_log WHERE item_id IS NOT NULL AND asked_at >= $1 GROUP BY item_id', [since.toISOString()]);
     const hits = new Map(rows.map((r) => [r.item_id, Number(r.n)]));
     const release = live.release;
+    const [changes, drafts] = await Promise.all([guideChanges(db, release.id), openDraftsByGuide(db)]);
     res.json({
       release: { id: release.id, checksum: release.checksum, effectiveAt: release.effectiveAt },
-      guides: live.kb.set.guides.map((g) => ({ id: g.id, name: g.name, category: g.category, questions: g.questions.length, situations: g.situations.length, hitsThisMonth: hits.get(g.id) ?? 0 })),
+      guides: live.kb.set.guides.map((g) => {
+        const open = drafts.get(guidePath(g.id)) ?? [];
+        return {
+          id: g.id,
+          name: g.name,
+          category: g.category,
+          department: g.department,
+          questions: g.questions.length,
+          situations: g.situations.length,
+          hitsThisMonth: hits.get(g.id) ?? 0,
+          status: open.length ? 'draft' : 'published',
+          drafts: open,
+          lastChange: changes.get(guidePath(g.id)) ?? null,
+        };
+      }),
     });
   });
 
@@ -245,6 +264,41 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       })(req, res).catch(next);
     },
   );
+
+  const catalogue = () => loadCatalogue(config.cataloguePath);
+  const problemsOf = (files: KbFiles, itemId: string, text: string) => checkGuide(files, itemId, text, catalogue(), live.kb.text.normalizer);
+  const ITEM_ID = /^[\w.-]{1,64}$/;
+
+  router.get('/api/staff/knowledge/drafts/:id/guides/:itemId', auth, editors, async (req, res) => {
+    const itemId = String(req.params.itemId);
+    if (!ITEM_ID.test(itemId)) return void res.status(400).json({ error: '事项编号无效' });
+    const draft = await draftOr404(req, res);
+    if (!draft) return;
+    const file = guidePath(itemId);
+    const published = (await currentRelease(db, { files: true }))?.files?.[file] ?? null;
+    const text = draft.files[file] ?? null;
+    if (text === null && published === null) return void res.status(404).json({ error: `草稿和已发布版本中都没有 ${itemId} 的指南` });
+    const current = text ?? published!;
+    res.json({ path: file, text: current, inDraft: text !== null, fields: guideFields(current, file), published, problems: problemsOf(draft.files, itemId, current) });
+  });
+
+  router.post('/api/staff/knowledge/drafts/:id/check', auth, editors, json, async (req, res) => {
+    const b = (req.body ?? {}) as { itemId?: unknown; text?: unknown; fields?: unknown };
+    if (typeof b.itemId !== 'string' || !ITEM_ID.test(b.itemId)) return void res.status(400).json({ error: '请用 itemId 指明事项' });
+    let text: string;
+    if (b.fields !== undefined) {
+      const wrong = fieldsProblem(b.fields);
+      if (wrong) return void res.status(400).json({ error: wrong });
+      text = guideText(b.fields as GuideFields);
+    } else if (typeof b.text === 'string' && b.text.length <= MAX_FILE_CHARS) {
+      text = b.text;
+    } else {
+      return void res.status(400).json({ error: `请提供 text（不超过 ${MAX_FILE_CHARS} 字）或 fields` });
+    }
+    const draft = await draftOr404(req, res);
+    if (!draft) return;
+    res.json({ text, fields: guideFields(text, guidePath(b.itemId)), problems: problemsOf(draft.files, b.itemId, text) });
+  });
 
   router.post('/api/staff/knowledge/drafts/:id/preview', auth, editors, json, async (req, res) => {
     const draft = await draftOr404(req, res);

@@ -9,10 +9,10 @@
  */
 import mammoth from 'mammoth';
 import { extractText, getDocumentProxy } from 'unpdf';
-import { stringify } from 'yaml';
 import type { CatalogueItem } from '../catalogue.ts';
 import { SECTION_NAMES, type Guide, type SectionName, type Situation } from '../guide.ts';
 import { StatusError } from '../../bot/status-error.ts';
+import { guideText } from '../guide-fields.ts';
 
 
 /** The names bureaus give each section in their guides. */
@@ -167,16 +167,13 @@ export function parseServiceGuide(text: string, item: CatalogueItem, existing?: 
   };
 }
 
-/** The guide file of a reviewed proposal, in the format of knowledge-base/guides/README.md. */
+/** The guide file of a reviewed proposal: its section lines as lists (the 办理流程 numbered). */
 export function guideMarkdown(p: Pick<GuideProposal, 'id' | 'name' | 'category' | 'department' | 'aliases' | 'questions' | 'situations' | 'sections'>): string {
-  const fm = stringify(
-    { id: p.id, name: p.name, category: p.category, department: p.department, aliases: p.aliases, questions: p.questions, situations: p.situations.map((s) => ({ name: s.name, keywords: s.keywords, materials: s.materials })) },
-    { lineWidth: 0 },
-  );
-  const body = SECTION_NAMES.map((s) => {
-    const lines = p.sections[s] ?? [];
-    const list = s === '办理流程' ? lines.map((l, i) => `${i + 1}. ${l}`) : lines.map((l) => `- ${l}`);
-    return `## ${s}\n${list.join('\n')}\n`;
-  }).join('\n');
-  return `---\n${fm}---\n\n${body}`;
+  const sections = Object.fromEntries(
+    SECTION_NAMES.map((s) => {
+      const lines = p.sections[s] ?? [];
+      return [s, (s === '办理流程' ? lines.map((l, i) => `${i + 1}. ${l}`) : lines.map((l) => `- ${l}`)).join('\n')];
+    }),
+  ) as Record<SectionName, string>;
+  return guideText({ ...p, sections });
 }

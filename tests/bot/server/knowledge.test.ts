@@ -70,4 +70,52 @@ describe('知识库: the editors API', () => {
     const audit = await t.server.db.query<{ actor: string; action: string }>("SELECT actor, action FROM audit_log WHERE action LIKE 'kb.%' AND outcome = 'ok' ORDER BY id");
     expect(audit.rows.map((r) => `${r.actor} ${r.action}`)).toEqual(['li kb.draft.create', 'li kb.draft.submit', 'wang kb.draft.gate', 'wang kb.draft.approve', 'wang kb.draft.publish', 'wang kb.rollback']);
   }, 120_000);
+
+  it("the guide editor: a guide's fields, problems named by field as it is typed, its open drafts and last change in the list", async () => {
+    const li = await staffLogin(t.base, 'li', 'editor-password-1');
+    const draft = (await li.post('/api/staff/knowledge/drafts', { note: '护照收费' })).body;
+    const id = draft.id as number;
+    const guide = (await li.get(`/api/staff/knowledge/drafts/${id}/guides/crj-01`)).body;
+    expect(guide).toMatchObject({ path: 'guides/crj-01.md', inDraft: true, problems: [], fields: { id: 'crj-01', name: '普通护照首次申领' } });
+    expect(guide.published).toBe(guide.text);
+    expect(guide.fields.sections['收费标准']).toContain('120元');
+    expect((await li.get(`/api/staff/knowledge/drafts/${id}/guides/no-such-item`)).status).toBe(404);
+    expect((await li.get(`/api/staff/knowledge/drafts/${id}/guides/..%2Fetc`)).status).toBe(400);
+
+    // The form as the editor types: an emptied section and a 相似问 another item has are named by field.
+    const fields = structuredClone(guide.fields);
+    fields.sections['收费标准'] = '';
+    const other = (await li.get(`/api/staff/knowledge/drafts/${id}/guides/hj-01`)).body.fields.questions[0] as string;
+    fields.questions.push(other);
+    const checked = (await li.post(`/api/staff/knowledge/drafts/${id}/check`, { itemId: 'crj-01', fields })).body;
+    expect(checked.problems.map((p: { field: string }) => p.field).sort()).toEqual(['questions', '收费标准']);
+    expect(checked.problems.find((p: { field: string }) => p.field === 'questions').message).toContain(other);
+    // Fixed: no problem left, and the text rendered from the fields reads back as the same fields.
+    fields.sections['收费标准'] = '普通护照每本100元。';
+    fields.questions.pop();
+    const fixed = (await li.post(`/api/staff/knowledge/drafts/${id}/check`, { itemId: 'crj-01', fields })).body;
+    expect(fixed.problems).toEqual([]);
+    expect(fixed.fields).toEqual(fields);
+    // In Markdown, a YAML slip is a problem of the file, with its line.
+    const broken = (await li.post(`/api/staff/knowledge/drafts/${id}/check`, { itemId: 'crj-01', text: fixed.text.replace('aliases:', 'aliases: [') })).body;
+    expect(broken.fields).toBeNull();
+    expect(broken.problems[0]).toMatchObject({ field: null, line: expect.any(Number), message: expect.stringContaining('YAML') });
+    expect((await li.post(`/api/staff/knowledge/drafts/${id}/check`, { itemId: 'crj-01', fields: { ...fields, aliases: 'x' } })).status).toBe(400);
+    expect((await li.post(`/api/staff/knowledge/drafts/${id}/check`, { itemId: 'crj-01' })).status).toBe(400);
+    // Nothing was saved by checking; saving marks the guide as in a draft in the list.
+    const list = (await li.get('/api/staff/knowledge/guides')).body;
+    const before = list.guides.find((g: { id: string }) => g.id === 'crj-01');
+    // The fee was edited and rolled back by wang in the test above; 户口 never changed since the seed.
+    const releases = (await li.get('/api/staff/knowledge/releases')).body.releases;
+    const [inForce, seed] = [releases[0], releases.at(-1)];
+    expect(seed.kind).toBe('seed');
+    expect(before).toMatchObject({ status: 'published', drafts: [], lastChange: { releaseId: inForce.id, author: 'wang' } });
+    expect(list.guides.find((g: { id: string }) => g.id === 'hj-01').lastChange).toMatchObject({ releaseId: seed.id, author: 'seed' });
+    expect((await li.post(`/api/staff/knowledge/drafts/${id}`, { files: { 'guides/crj-01.md': fixed.text } })).status).toBe(200);
+    const after = (await li.get('/api/staff/knowledge/guides')).body.guides.find((g: { id: string }) => g.id === 'crj-01');
+    expect(after).toMatchObject({ status: 'draft', drafts: [{ id, status: 'draft', author: 'li' }] });
+    const saved = (await li.get(`/api/staff/knowledge/drafts/${id}/guides/crj-01`)).body;
+    expect(saved.text).toBe(fixed.text);
+    expect(saved.published).toContain('120元');
+  }, 60_000);
 });
