@@ -2,7 +2,7 @@
  * The unanswered loop: what citizens asked that 小安 could not answer well comes to the
  * editors as clusters of similar questions, ranked by how often they were asked. Sources:
  * questions out of scope or of low confidence (question_log), the last question before a
- * 转人工, 差评 reasons, and hotline utterances with no reliable suggestion or one marked 无用. Per cluster an
+ * 转人工, the question a citizen answered 都不是 to, 差评 reasons, and hotline utterances with no reliable suggestion or one marked 无用. Per cluster an
  * editor adds the questions as 相似问 of an item (a draft, reviewed like any other) or
  * dismisses it; once a release is in force, the questions are asked again and the cluster
  * is marked fixed when they now reach the chosen item.
@@ -24,7 +24,7 @@ export const SAME_QUESTION = 0.5;
 export const FIXED_SHARE = 0.8;
 const BATCH = 2000;
 
-export type Source = 'question' | 'handoff' | 'bad_rating' | 'hotline_unanswered' | 'hotline_useless';
+export type Source = 'question' | 'none_of_these' | 'handoff' | 'bad_rating' | 'hotline_unanswered' | 'hotline_useless';
 
 export interface ClusterQuestion {
   text: string;
@@ -101,6 +101,13 @@ export async function collectUnanswered(db: Database): Promise<number> {
         `SELECT id AS ref, text, asked_at AS at FROM question_log
          WHERE channel <> 'cli' AND (intent = 'out_of_scope' OR (intent IN ('answer', 'clarify') AND confidence < $1))`,
         [LOW_CONFIDENCE],
+      )),
+      // 都不是 on a clarification menu: the citizen's question before it, in the same conversation.
+      ...(await fresh(
+        'none_of_these',
+        `SELECT m.id AS ref, m.at,
+                (SELECT q.text FROM messages q WHERE q.conversation_id = m.conversation_id AND q.direction = 'in' AND q.kind = 'text' AND q.id < m.id ORDER BY q.id DESC LIMIT 1) AS text
+           FROM messages m WHERE m.direction = 'in' AND m.kind = 'menu' AND m.text = 'none'`,
       )),
       ...(await fresh('handoff', `SELECT id AS ref, summary -> 'lastQuestions' ->> -1 AS text, created_at AS at FROM handoffs WHERE kind = 'handoff'`)),
       ...(await fresh('bad_rating', `SELECT id AS ref, comment AS text, answered_at AS at FROM surveys WHERE rating IN ('不满意', '非常不满意')`)),

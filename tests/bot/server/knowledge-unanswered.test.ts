@@ -1,6 +1,6 @@
 /**
  * The unanswered loop over HTTP: questions 小安 answered with low confidence and a hotline
- * suggestion marked 无用 cluster together; an editor links the cluster to 普通护照首次申领, the
+ * suggestion marked 无用 cluster together (a question answered 都不是 is collected too); an editor links the cluster to 普通护照首次申领, the
  * draft is reviewed and published, the questions are asked again and the cluster is fixed.
  * Another cluster is dismissed.
  */
@@ -34,6 +34,19 @@ describe('知识库: the unanswered loop', () => {
     expect(assisted.suggestions.length).toBeGreaterThan(0);
     expect((await sun.post('/api/assist/feedback', { suggestionId: assisted.suggestions[0].id, verdict: 'useless' })).status).toBe(200);
 
+    // 都不是 on a clarification menu: the question before it is collected; one whose menu
+    // the citizen answered with an item is not.
+    const chat = async (cookie: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', origin: t.base, connection: 'close', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+      const r = (await res.json()) as { replies: Array<{ items?: Array<{ id: string }> }> };
+      return { cookie: cookie || (res.headers.get('set-cookie') ?? '').split(';')[0]!, menu: r.replies.flatMap((x) => x.items ?? []).map((i) => i.id) };
+    };
+    const first = await chat('', { text: '证件丢了要补办' });
+    expect(first.menu).toContain('none');
+    await chat(first.cookie, { menuId: 'none' });
+    const second = await chat('', { text: '我想补办一下' });
+    await chat(second.cookie, { menuId: second.menu.find((id) => id.startsWith('item:'))! });
+
     const li = await staffLogin(t.base, 'li', 'editor-password-1');
     expect((await li.get('/api/staff/knowledge/unanswered?status=lost')).status).toBe(400);
     const open = (await li.get('/api/staff/knowledge/unanswered?status=open')).body.clusters;
@@ -44,6 +57,8 @@ describe('知识库: the unanswered loop', () => {
     expect(cluster.asked).toBeGreaterThanOrEqual(3);
     expect(cluster.questions.some((q: { sources: string[] }) => q.sources.includes('hotline_unanswered'))).toBe(true);
     expect(open.find((c: { label: string }) => c.label === '身份证丢了怎么补办')?.questions[0].sources).toEqual(['hotline_useless']);
+    expect(open.find((c: { label: string }) => c.label === '证件丢了要补办')?.questions[0].sources).toEqual(['none_of_these']);
+    expect(open.flatMap((c: { questions: Array<{ text: string; sources: string[] }> }) => c.questions).filter((q: { sources: string[] }) => q.sources.includes('none_of_these')).map((q: { text: string }) => q.text)).toEqual(['证件丢了要补办']);
     // The most asked first; collected once however often the list is read.
     expect(open[0].id).toBe(cluster.id);
     expect((await li.get('/api/staff/knowledge/unanswered')).body.clusters.find((c: { id: number }) => c.id === cluster.id).asked).toBe(cluster.asked);
