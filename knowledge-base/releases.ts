@@ -249,3 +249,19 @@ export async function rollbackTo(db: Queryable, id: number, o: { by: string; not
   if (!earlier) throw new Error(`no release ${id}`);
   return publishRelease(db, earlier.files!, { author: o.by, approver: o.by, note: o.note ?? `回滚到版本 ${id}`, kind: 'rollback', restores: id });
 }
+
+/**
+ * A draft of files read from a folder (xiaoan kb import) on the release in force; with
+ * `keepLexicon` (the folder had no lexicon) the draft keeps the lexicon in force.
+ */
+export async function draftFromFiles(db: Queryable, files: KbFiles, o: { keepLexicon: boolean; by: string; note?: string }): Promise<{ draft: KbDraft; changes: ReturnType<typeof fileChanges> }> {
+  const base = await currentRelease(db, { files: true });
+  let own = files;
+  if (o.keepLexicon && base?.files) {
+    const guides = Object.entries(files).filter(([k]) => k.startsWith(`${GUIDES}/`));
+    const lexicon = Object.entries(base.files).filter(([k]) => k.startsWith(`${LEXICON}/`));
+    own = Object.fromEntries([...guides, ...lexicon]);
+  }
+  const draft = await createDraft(db, own, o.by, o.note);
+  return { draft, changes: fileChanges(base?.files ?? {}, own) };
+}

@@ -16,7 +16,8 @@ import { openKnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { loadTextPipeline } from '../../knowledge-base/text-pipeline.ts';
 import { formatProblem, validateGuideSet } from '../../knowledge-base/validate.ts';
 import { DatabaseInUseError, openDatabase, type Database } from '../store/database.ts';
-import type { StaffCommand, StaffCommandResult } from '../server/local-control.ts';
+import type { KbCommand, StaffCommand, StaffCommandResult } from '../server/local-control.ts';
+import type { KbDraft, KbRelease } from '../../knowledge-base/releases.ts';
 import { publishKbVersion } from '../store/kb-versions.ts';
 import { logQuestion } from '../store/question-log.ts';
 import { progressBar } from './progress.ts';
@@ -106,11 +107,8 @@ kb.command('export')
     if (o.format === 'md') {
       if (!o.out) throw new UsageError('--out DIR is required with --format md');
       if (o.release !== undefined && !/^\d+$/.test(o.release)) throw new UsageError('--release must be a release number');
-      const { currentRelease, getRelease, readKbFiles, seedRelease, writeKbFiles } = await import('../../knowledge-base/releases.ts');
-      const release = await withDatabase(c, async (db) => {
-        await seedRelease(db, () => readKbFiles(c.guidesDir, c.lexiconDir));
-        return o.release ? getRelease(db, Number(o.release), { files: true }) : currentRelease(db, { files: true });
-      });
+      const { writeKbFiles } = await import('../../knowledge-base/releases.ts');
+      const { release } = await runKb<{ release: KbRelease | null }>({ op: 'export', ...(o.release ? { release: Number(o.release) } : {}) });
       if (!release) throw new UsageError(`no release ${o.release}`);
       writeKbFiles(release.files!, o.out);
       console.log(`release ${release.id} (${release.checksum.slice(0, 12)}, ${release.fileCount} files) written to ${o.out}`);
@@ -133,25 +131,21 @@ kb.command('import')
   .option('--by <name>', 'the author', process.env.USER || os.userInfo().username || 'cli')
   .action(async (dir: string, o: { note?: string; by: string }) => {
     const c = config();
-    const { createDraft, currentRelease, fileChanges, readKbFiles, seedRelease } = await import('../../knowledge-base/releases.ts');
+    const { readKbFiles } = await import('../../knowledge-base/releases.ts');
     const guidesDir = path.join(dir, 'guides');
     if (!existsSync(guidesDir)) throw new UsageError(`${dir}: no guides folder (expected ${guidesDir})`);
     const ownLexicon = existsSync(path.join(dir, 'lexicon'));
     const lexiconDir = ownLexicon ? path.join(dir, 'lexicon') : c.lexiconDir;
-    let files = readKbFiles(guidesDir, lexiconDir);
+    const files = readKbFiles(guidesDir, lexiconDir);
     const set = readGuideSet(guidesDir);
     const problems = validateGuideSet(set, loadCatalogue(c.cataloguePath), loadTextPipeline(lexiconDir).normalizer);
-    const { draft, changes } = await withDatabase(c, async (db) => {
-      await seedRelease(db, () => readKbFiles(c.guidesDir, c.lexiconDir));
-      const base = await currentRelease(db, { files: true });
-      // Without a lexicon folder the draft keeps the lexicon of the release in force.
-      if (!ownLexicon && base?.files) {
-        const guides = Object.entries(files).filter(([k]) => k.startsWith('guides/'));
-        const lexicon = Object.entries(base.files).filter(([k]) => k.startsWith('lexicon/'));
-        files = Object.fromEntries([...guides, ...lexicon]);
-      }
-      const d = await createDraft(db, files, o.by, o.note);
-      return { draft: d, changes: fileChanges(base?.files ?? {}, files) };
+    // Without a lexicon folder the draft keeps the lexicon of the release in force.
+    const { draft, changes } = await runKb<{ draft: KbDraft; changes: { added: string[]; changed: string[]; removed: string[] } }>({
+      op: 'import',
+      files,
+      keepLexicon: !ownLexicon,
+      by: o.by,
+      ...(o.note ? { note: o.note } : {}),
     });
     for (const p of problems) console.error(formatProblem(p));
     console.log(
@@ -232,30 +226,53 @@ program
   });
 
 /**
- * An account change. On PostgreSQL (DATABASE_URL), or on PGlite with no server running, it
- * is made on the store; beside a server running on the same DATA_DIR (PGlite admits one
- * process) the server is asked to make it (local-control.ts). Audited as `cli` either way.
+ * Work on the store. On PostgreSQL (DATABASE_URL), or on PGlite with no server running, it
+ * is done on the store itself; beside a server running on the same DATA_DIR (PGlite admits
+ * one process) the server is asked to do it (local-control.ts), with the same function.
  */
-async function runStaff(cmd: StaffCommand): Promise<StaffCommandResult> {
+async function onStore<T>(route: 'staff' | 'kb', cmd: unknown, run: (db: Database) => Promise<T>, elsewhere: { zh: string; en: string }): Promise<T> {
   const c = config();
-  const { runStaffCommand, viaRunningServer } = await import('../server/local-control.ts');
   try {
-    return await withDatabase(c, (db) => runStaffCommand(db, cmd));
+    return await withDatabase(c, run);
   } catch (e) {
     if (!(e instanceof DatabaseInUseError)) throw e;
   }
-  let viaServer: StaffCommandResult | null;
+  const { viaRunningServer } = await import('../server/local-control.ts');
+  let viaServer: T | null;
   try {
-    viaServer = await viaRunningServer(c.dataDir, cmd);
+    viaServer = await viaRunningServer<T>(c.dataDir, route, cmd);
   } catch (e) {
     throw new UsageError(`运行中的小安服务拒绝了该操作：${(e as Error).message} (the running server refused: ${(e as Error).message})`);
   }
   if (viaServer) return viaServer;
   throw new UsageError(
-    `数据目录 ${c.dataDir} 正被另一个小安进程使用（内置数据库 PGlite 只允许一个进程打开），且它不接受账号命令，账号未改动。` +
-      '请稍后再试，或由系统管理员在工作台的“账号管理”（/staff/accounts）中操作。\n' +
-      `(DATA_DIR ${c.dataDir} is in use by another xiaoan process that takes no account commands; nothing was changed. ` +
-      "Try again when it has finished, or use the console's 账号管理 at /staff/accounts as an admin.)",
+    `数据目录 ${c.dataDir} 正被另一个小安进程使用（内置数据库 PGlite 只允许一个进程打开），且它不接受此命令，未做任何改动。请稍后再试，或${elsewhere.zh}。\n` +
+      `(DATA_DIR ${c.dataDir} is in use by another xiaoan process that takes no such command; nothing was changed. Try again when it has finished, or ${elsewhere.en}.)`,
+  );
+}
+
+/** An account change, audited as `cli` either way. */
+async function runStaff(cmd: StaffCommand): Promise<StaffCommandResult> {
+  const { runStaffCommand } = await import('../server/local-control.ts');
+  return onStore('staff', cmd, (db) => runStaffCommand(db, cmd), {
+    zh: '由系统管理员在工作台的“账号管理”（/staff/accounts）中操作',
+    en: "use the console's 账号管理 at /staff/accounts as an admin",
+  });
+}
+
+/** A release read or a draft made from files, on the store or through the running server. */
+async function runKb<T>(cmd: KbCommand): Promise<T> {
+  const c = config();
+  const { runKbCommand } = await import('../server/local-control.ts');
+  const { readKbFiles, seedRelease } = await import('../../knowledge-base/releases.ts');
+  return onStore(
+    'kb',
+    cmd,
+    async (db) => {
+      await seedRelease(db, () => readKbFiles(c.guidesDir, c.lexiconDir));
+      return (await runKbCommand(db, cmd)) as T;
+    },
+    { zh: '在工作台的“知识库”（/staff/knowledge）中操作', en: "use the console's 知识库 at /staff/knowledge as an editor" },
   );
 }
 

@@ -3,7 +3,13 @@
  * approves it after the gate and it is published; then answers change without a restart,
  * and a rollback restores the old answer. Roles and audit.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../../bot/config.ts';
 import { openDatabase } from '../../../bot/store/database.ts';
 import { addStaff } from '../../../bot/store/staff.ts';
 import { useTestServer } from '../../helpers/server.ts';
@@ -118,4 +124,37 @@ describe('知识库: the editors API', () => {
     expect(saved.text).toBe(fixed.text);
     expect(saved.published).toContain('120元');
   }, 60_000);
+
+  it('xiaoan kb export and kb import work beside the running server (PGlite), through its control route', async () => {
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, [path.join(PROJECT_ROOT, 'bot', 'cli', 'xiaoan.js'), 'kb', ...args], {
+        env: { ...process.env, DATA_DIR: t.config.dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' },
+        cwd: PROJECT_ROOT,
+      }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const out = mkdtempSync(path.join(os.tmpdir(), 'xiaoan-kb-'));
+    const exported = await cli(['export', '--format', 'md', '--out', out]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const inForce = (await t.server.db.query<{ id: string }>('SELECT id FROM kb_releases ORDER BY effective_at DESC, id DESC LIMIT 1')).rows[0]!.id;
+    expect(exported.stdout).toContain(`release ${inForce} `);
+    const file = path.join(out, 'guides', 'crj-01.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('普通护照每本120元', '普通护照每本90元'));
+    const imported = await cli(['import', out, '--note', '从文件导入', '--by', 'zhao']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/draft (\d+) by zhao on release \d+: 0 added, 1 changed, 0 removed; valid\./);
+    const id = Number(/draft (\d+)/.exec(imported.stdout)![1]);
+    const li = await staffLogin(t.base, 'li', 'editor-password-1');
+    const draft = (await li.get(`/api/staff/knowledge/drafts/${id}`)).body;
+    expect(draft).toMatchObject({ author: 'zhao', note: '从文件导入', status: 'draft', changes: { changed: ['guides/crj-01.md'] } });
+    expect(draft.files['guides/crj-01.md']).toContain('90元');
+
+    // The route takes its commands from this machine with the token only, and checks them.
+    const { token } = JSON.parse(readFileSync(path.join(t.config.dataDir, 'control.json'), 'utf8')) as { token: string };
+    const send = (body: unknown, auth = token) => fetch(`${t.base}/local/kb`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify(body) });
+    expect((await send({ op: 'export' }, 'wrong')).status).toBe(403);
+    expect((await send({ op: 'import', files: { '../x': 'y' }, keepLexicon: true, by: 'x' })).status).toBe(400);
+    expect((await send({ op: 'drop' })).status).toBe(400);
+  }, 120_000);
 });
