@@ -3,7 +3,7 @@
  * Markdown body. guideText(guideFields(text)) keeps every field; only the front matter's
  * layout is rewritten (one canonical YAML form).
  */
-import { stringify } from 'yaml';
+import { Document, isMap, isSeq } from 'yaml';
 import { parseGuide, SECTION_NAMES, type Guide, type SectionName } from './guide.ts';
 
 export type GuideFields = Pick<Guide, 'id' | 'name' | 'category' | 'department' | 'aliases' | 'questions' | 'situations'> & { sections: Record<SectionName, string> };
@@ -18,18 +18,24 @@ export function guideFields(text: string, file = 'guide.md'): GuideFields | null
 
 /** The guide file of these fields, in the format of knowledge-base/guides/README.md. */
 export function guideText(f: GuideFields): string {
-  const fm = stringify(
-    {
-      id: f.id,
-      name: f.name,
-      category: f.category,
-      department: f.department,
-      aliases: f.aliases,
-      questions: f.questions,
-      situations: f.situations.map((s) => ({ name: s.name, keywords: s.keywords, materials: s.materials })),
-    },
-    { lineWidth: 0 },
-  );
+  const doc = new Document({
+    id: f.id,
+    name: f.name,
+    category: f.category,
+    department: f.department,
+    aliases: f.aliases,
+    questions: f.questions,
+    situations: f.situations.map((s) => ({ name: s.name, keywords: s.keywords, materials: s.materials })),
+  });
+  // 情形 keywords on one line, as the guides write them: an edit elsewhere leaves them unchanged.
+  const situations = doc.get('situations', true);
+  if (isSeq(situations)) {
+    for (const s of situations.items) {
+      const keywords = isMap(s) ? s.get('keywords', true) : null;
+      if (isSeq(keywords)) keywords.flow = true;
+    }
+  }
+  const fm = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   const body = SECTION_NAMES.map((s) => `## ${s}\n${(f.sections[s] ?? '').trim()}\n`).join('\n');
   return `---\n${fm}---\n\n${body}`;
 }

@@ -5,6 +5,7 @@ import { SURFACES, visibleSurfaces } from './surfaces.ts';
 import NoSurface from './views/NoSurface.vue';
 
 const DESK_ROLES = SURFACES.find((s) => s.path === '/desk')!.roles;
+const KB_ROLES = SURFACES.find((s) => s.path === '/knowledge')!.roles;
 
 export const router = createRouter({
   history: createWebHistory('/staff/'),
@@ -14,6 +15,9 @@ export const router = createRouter({
     ...SURFACES.map((s) => ({ path: s.path, component: s.view, meta: { title: s.title, roles: s.roles } })),
     // One case of 诉求办理: not a menu item of its own; the menu keeps 诉求办理 (meta.menu).
     { path: '/desk/:id', component: () => import('./views/desk/CaseView.vue'), meta: { title: '诉求详情', roles: DESK_ROLES, menu: '/desk' } },
+    { path: '/knowledge/import', component: () => import('./views/knowledge/ImportView.vue'), meta: { title: '导入办事指南', roles: KB_ROLES, menu: '/knowledge' } },
+    { path: '/knowledge/drafts/:id', component: () => import('./views/knowledge/DraftView.vue'), meta: { title: '知识库草稿', roles: KB_ROLES, menu: '/knowledge' } },
+    { path: '/knowledge/drafts/:id/guides/:itemId', component: () => import('./views/knowledge/GuideEditor.vue'), meta: { title: '编辑指南', roles: KB_ROLES, menu: '/knowledge' } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 });

@@ -14,6 +14,7 @@ export const SURFACES: Surface[] = [
   { path: '/desk', title: '诉求办理', roles: ['handler', 'supervisor'], view: () => import('./views/desk/DeskView.vue') },
   { path: '/outbox', title: '转办异常', roles: ['handler', 'supervisor'], view: () => import('./views/outbox/OutboxView.vue') },
   { path: '/audit', title: '审计日志', roles: ['supervisor'], view: () => import('./views/audit/AuditView.vue') },
+  { path: '/knowledge', title: '知识库', roles: ['editor'], view: () => import('./views/knowledge/KnowledgeView.vue') },
   { path: '/hotline', title: '热线助手', roles: ['hotline'], view: () => import('./views/hotline/HotlineView.vue') },
   { path: '/accounts', title: '账号管理', roles: ['admin'], view: () => import('./views/accounts/AccountsView.vue') },
 ];
