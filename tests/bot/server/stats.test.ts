@@ -1,0 +1,120 @@
+/**
+ * 统计 over HTTP: generated traffic — citizens' questions of known items, a hand-over, a
+ * question out of scope, cases of two units closed on time and late, overdue and escalated,
+ * ratings with a 差评 put right — and the API's totals reconcile exactly with it; a
+ * supervisor of one 分局 sees that 分局's cases only; the CSV has one row per record.
+ */
+import { describe, expect, it } from 'vitest';
+import { openDatabase, type Queryable } from '../../../bot/store/database.ts';
+import { addStaff } from '../../../bot/store/staff.ts';
+import { useTestServer } from '../../helpers/server.ts';
+import { staffLogin } from '../../helpers/staff.ts';
+
+const CHAT_TOKEN = 'chat-token-0123456789';
+const H = 3_600_000;
+
+/** A case as the desk stores it, opened `ageHours` ago with `dueHours` to handle it. */
+async function addCase(db: Queryable, c: { id: string; unit: string; category: string; type: string; ageHours: number; dueHours: number; closedAfterHours?: number; firstActionAfterHours?: number; level?: number }) {
+  const now = Date.now();
+  const created = new Date(now - c.ageHours * H);
+  await db.query(
+    `INSERT INTO cases (id, idempotency_key, citizen_id, citizen_mobile, consent, channel, type, category, description, handling_unit, supervising_unit, status, level, due_at, created_at, closed_at)
+     VALUES ($1, $1, $2, '13800000000', true, 'web', $3, $4, '测试诉求', $5, 'zhian', $6, $7, $8, $9, $10)`,
+    [c.id, `web:${c.id}`, c.type, c.category, c.unit, c.closedAfterHours === undefined ? 'accepted' : 'closed', c.level ?? 1, new Date(created.getTime() + c.dueHours * H), created, c.closedAfterHours === undefined ? null : new Date(created.getTime() + c.closedAfterHours * H)],
+  );
+  await db.query("INSERT INTO case_steps (case_id, at, actor, action) VALUES ($1, $2, 'system', '登记')", [c.id, created]);
+  if (c.firstActionAfterHours !== undefined) await db.query("INSERT INTO case_steps (case_id, at, actor, action) VALUES ($1, $2, 'zhou', '受理')", [c.id, new Date(created.getTime() + c.firstActionAfterHours * H)]);
+}
+const rate = (db: Queryable, caseId: string, round: number, rating: string | null) =>
+  db.query("INSERT INTO surveys (case_id, round, level, channel, user_id, status, rating, answered_at) VALUES ($1, $2, $2, 'web', $1, $3, $4, now())", [caseId, round, rating ? 'answered' : 'unrated', rating]);
+
+describe('统计: the stats API', () => {
+  const t = useTestServer({ CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue' }, async (config) => {
+    const db = await openDatabase(config);
+    await addStaff(db, 'ju', 'supervisor-pass-1', ['supervisor'], 'cli', { unit: 'sj' });
+    await addStaff(db, 'fen', 'supervisor-pass-2', ['supervisor'], 'cli', { unit: 'fj-zhongxin' });
+    await addStaff(db, 'zhou', 'handler-pass-01', ['handler'], 'cli', { unit: 'pcs-renmin' });
+    await db.close();
+  });
+  const chat = async (userId: string, text: string) => {
+    const res = await fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${CHAT_TOKEN}` }, body: JSON.stringify({ userId, text }) });
+    expect(res.status).toBe(200);
+  };
+
+  it('reconciles exactly with the generated traffic, scoped by unit, with drill-down rows and CSV', async () => {
+    // Citizens: one answered and done; one answered who then asks for a person; one out of scope.
+    await chat('a', '办护照要多少钱');
+    await chat('b', '身份证丢了怎么补办');
+    await chat('b', '转人工');
+    await chat('c', '今天股票行情怎么样');
+    const logged = (await t.server.db.query<{ intent: string; item_id: string | null }>("SELECT intent, item_id FROM question_log WHERE channel <> 'cli' ORDER BY id")).rows;
+    expect(logged.map((q) => q.intent)).toEqual(['answer', 'answer', 'handoff', 'out_of_scope']);
+
+    // Cases: 人民路派出所 (under 中心分局) closed on time, closed late and escalated after a 差评
+    // put right; 滨江派出所 (东城分局) one overdue and open, one on time.
+    const db = t.server.db;
+    await addCase(db, { id: 'XA1', unit: 'pcs-renmin', category: '治安', type: '投诉', ageHours: 100, dueHours: 72, closedAfterHours: 24, firstActionAfterHours: 2 });
+    await addCase(db, { id: 'XA2', unit: 'pcs-renmin', category: '治安', type: '求助', ageHours: 100, dueHours: 24, closedAfterHours: 48, firstActionAfterHours: 4, level: 2 });
+    await addCase(db, { id: 'XA3', unit: 'pcs-binjiang', category: '交通', type: '投诉', ageHours: 50, dueHours: 24, firstActionAfterHours: 10 });
+    await addCase(db, { id: 'XA4', unit: 'pcs-binjiang', category: '治安', type: '建议', ageHours: 30, dueHours: 72, closedAfterHours: 6 });
+    await rate(db, 'XA1', 1, '满意');
+    await rate(db, 'XA2', 1, '不满意');
+    await rate(db, 'XA2', 2, '非常满意');
+    await rate(db, 'XA4', 1, null);
+
+    const ju = await staffLogin(t.base, 'ju', 'supervisor-pass-1');
+    const s = (await ju.get('/api/stats')).body;
+    expect(s.service.conversations).toMatchObject({ total: 3, byChannel: [{ key: 'api', n: 3 }] });
+    expect(s.service.conversations.byHour.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+    expect(s.service.messages.total).toBe(4);
+    expect(s.service.questions.total).toBe(3);
+    expect(s.service.questions.byCategory).toEqual(expect.arrayContaining([expect.objectContaining({ key: '出入境', n: 1 })]));
+    expect(s.service.questions.topItems.map((x: { key: string }) => x.key).sort()).toEqual(logged.flatMap((q) => (q.item_id && q.intent === 'answer' ? [q.item_id] : [])).sort());
+    expect(s.service.selfService).toEqual({ conversations: 3, resolved: 1, rate: 33.3 });
+    expect(s.service.handover).toEqual({ count: 1, rate: 33.3, reasons: [{ key: '答复后仍要人工', name: '答复后仍要人工', n: 1 }] });
+    expect(s.service.unanswered).toMatchObject({ questions: 1, rate: 33.3 });
+    expect(s.service.knowledge.neverAsked.some((g: { id: string }) => g.id === 'crj-01')).toBe(false);
+    expect(s.cases).toMatchObject({ opened: 4, closed: 3, overdue: 2, escalated: 1, onTimeRate: 66.7, medianFirstActionHours: 4, medianCloseHours: 24, badRatings: 1 });
+    expect(s.ratings).toMatchObject({ distribution: { 非常满意: 1, 满意: 1, 基本满意: 0, 不满意: 1, 非常不满意: 0 }, rated: 3, satisfaction: 66.7, badRatings: 1, putRight: 1, unrated: 1 });
+    expect(s.units.map((u: { unit: string; opened: number; onTimeRate: number }) => [u.unit, u.opened, u.onTimeRate])).toEqual([
+      ['pcs-binjiang', 2, 100],
+      ['pcs-renmin', 2, 50],
+    ]);
+    expect(s.definitions.selfService).toContain('72 小时');
+
+    // A 分局's supervisor: its 派出所's cases only, no bureau-wide conversations, no other unit.
+    const fen = await staffLogin(t.base, 'fen', 'supervisor-pass-2');
+    const f = (await fen.get('/api/stats')).body;
+    expect(f.service).toBeNull();
+    expect(f.cases).toMatchObject({ opened: 2, closed: 2, overdue: 1 });
+    expect(f.units.map((u: { unit: string }) => u.unit)).toEqual(['pcs-renmin']);
+    expect((await fen.get('/api/stats?unit=pcs-binjiang')).status).toBe(403);
+    expect((await fen.get('/api/stats/rows?kind=conversations')).status).toBe(403);
+    expect((await ju.get('/api/stats?unit=fj-dongcheng')).body.cases.opened).toBe(2);
+
+    // Drill-down: the rows behind a number, and the same as CSV, one line per record.
+    const overdue = (await ju.get('/api/stats/rows?kind=cases&where.overdue=true')).body;
+    expect(overdue.rows.map((r: { id: string }) => r.id).sort()).toEqual(['XA2', 'XA3']);
+    const res = await fetch(`${t.base}/api/stats/rows?kind=cases&format=csv`, { headers: { cookie: ju.cookie } });
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    // A byte-order mark first, so that Excel reads the UTF-8.
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const csv = bytes.subarray(3).toString('utf8');
+    expect(csv.startsWith('id,')).toBe(true);
+    expect(csv.trim().split('\r\n')).toHaveLength(1 + 4);
+    const handed = (await ju.get('/api/stats/rows?kind=conversations&where.handedOver=true')).body.rows;
+    expect(handed).toHaveLength(1);
+    expect(handed[0]).toMatchObject({ handoverReason: '答复后仍要人工', selfServed: false });
+
+    // Refusals: a handler, a bad period, an unknown unit or kind.
+    const zhou = await staffLogin(t.base, 'zhou', 'handler-pass-01');
+    expect((await zhou.get('/api/stats')).status).toBe(403);
+    expect((await ju.get('/api/stats?from=2026-13-01')).status).toBe(400);
+    expect((await ju.get('/api/stats?from=2026-12-02&to=2026-12-01')).status).toBe(400);
+    expect((await ju.get('/api/stats?unit=nowhere')).status).toBe(400);
+    expect((await ju.get('/api/stats/rows?kind=secrets')).status).toBe(400);
+    // A period before the traffic: nothing.
+    expect((await ju.get('/api/stats?from=2020-01-01&to=2020-01-31')).body.cases.opened).toBe(0);
+  }, 60_000);
+});
