@@ -105,8 +105,8 @@ export async function endTurn(
            WHERE id IN (SELECT jsonb_array_elements_text($10::jsonb)::bigint) AND told_at IS NULL),
      s AS (UPDATE surveys SET status = 'asked', asked_at = $9::timestamptz WHERE id = $11::bigint AND status = 'pending'),
      q AS (
-       INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum, kb_release)
-       SELECT channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum, kb_release
+       INSERT INTO question_log (channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum, kb_release, conversation_id)
+       SELECT channel, text, normalized, intent, item_id, candidates, aspect, confidence, latency_ms, kb_checksum, kb_release, $1
        FROM jsonb_to_recordset($5::jsonb) AS x(channel text, text text, normalized text, intent text, item_id text,
          candidates jsonb, aspect text, confidence real, latency_ms real, kb_checksum text, kb_release bigint))
      INSERT INTO messages (conversation_id, direction, kind, text, payload)
