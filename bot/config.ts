@@ -90,6 +90,9 @@ const schema = z
           return false;
         }
       }, 'TZ must be an IANA time zone such as Asia/Shanghai'),
+    WARN_OVERDUE_CASES: z.coerce.number({ message: 'WARN_OVERDUE_CASES must be a number' }).int().min(1, 'WARN_OVERDUE_CASES must be at least 1').default(3),
+    WARN_BAD_RATINGS: z.coerce.number({ message: 'WARN_BAD_RATINGS must be a number' }).int().min(1, 'WARN_BAD_RATINGS must be at least 1').default(3),
+    WARN_PERIOD_DAYS: z.coerce.number({ message: 'WARN_PERIOD_DAYS must be a number' }).int().min(1).max(366, 'WARN_PERIOD_DAYS must be at most 366').default(30),
     HANDOFF_WAIT_MINUTES: z.coerce
       .number({ message: 'HANDOFF_WAIT_MINUTES must be a number' })
       .positive('HANDOFF_WAIT_MINUTES must be positive')
@@ -177,6 +180,8 @@ export interface Config {
   serviceSchedule: ServiceHours;
   /** How long a handed-over chat may wait for an agent before the citizen is offered 留言. */
   handoffWaitMinutes: number;
+  /** A unit is warned (统计 and its handlers' console) at this many overdue open cases, or 差评 in the last `days`. */
+  warnings: { overdueCases: number; badRatings: number; days: number };
   /** How often each process checks whether another knowledge release is in force. */
   releaseCheckMs: number;
   /** The bureau's time zone (TZ): staff pages show every time in it. */
@@ -256,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceHours: c.SERVICE_HOURS,
     serviceSchedule: parseServiceHours(c.SERVICE_HOURS),
     handoffWaitMinutes: c.HANDOFF_WAIT_MINUTES,
+    warnings: { overdueCases: c.WARN_OVERDUE_CASES, badRatings: c.WARN_BAD_RATINGS, days: c.WARN_PERIOD_DAYS },
     timeZone: c.TZ,
     releaseCheckMs: c.KB_RELEASE_CHECK_MS,
     contextTtlMinutes: c.CONTEXT_TTL_MINUTES,

@@ -4,6 +4,8 @@
  *   GET /api/stats?from&to&unit&channel         the metrics of bot/stats/definitions.yaml as JSON
  *   GET /api/stats/rows?kind&…&format=json|csv  the rows behind a number (cases, conversations,
  *                                               questions), filtered by a field, as JSON or CSV
+ *   GET /api/stats/warnings                     units past a warning threshold (also role handler:
+ *                                               their own units, shown in their console)
  *
  * `from` and `to` are dates (YYYY-MM-DD, both days included, in the bureau's time zone) or
  * instants (ISO 8601, `to` excluded); by default the last 30 days. A supervisor sees the
@@ -16,6 +18,7 @@ import { scopeOf } from '../../integrations/case-platform/desk/scope.ts';
 import type { CatalogueItem } from '../../knowledge-base/catalogue.ts';
 import { caseRows, computeStats, conversationRows, questionRows, type StatsContext, type StatsFilter } from '../stats/stats.ts';
 import { toCsv } from '../stats/csv.ts';
+import { unitWarnings, type WarningRules } from '../stats/warnings.ts';
 import { auditOf, staffOf, type StaffAuth } from './staff-routes.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -33,6 +36,7 @@ export interface StatsDeps {
   catalogue: () => CatalogueItem[];
   guides: () => Array<{ id: string; name: string }>;
   timeZone: string;
+  warnings: WarningRules;
   now?: () => Date;
 }
 
@@ -109,7 +113,14 @@ export function statsRoutes(db: Database, auth: StaffAuth, deps: StatsDeps): Rou
     } catch (e) {
       return refused(res, e);
     }
-    res.json(await computeStats(contextOf(res), f, now()));
+    const ctx = contextOf(res);
+    res.json({ ...(await computeStats(ctx, f, now())), warnings: await unitWarnings(db, deps.router, ctx.scope, deps.warnings, now()), warningRules: deps.warnings });
+  });
+
+  router.get('/api/stats/warnings', auth, async (_req, res) => {
+    const s = staffOf(res);
+    if (!s.system && !s.roles.includes('supervisor') && !s.roles.includes('handler')) return void res.status(403).json({ error: '预警需要督办或承办角色' });
+    res.json({ rules: deps.warnings, warnings: await unitWarnings(db, deps.router, scopeOf(s, deps.router), deps.warnings, now()) });
   });
 
   router.get('/api/stats/rows', auth, supervisors, async (req, res) => {

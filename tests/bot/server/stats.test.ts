@@ -29,7 +29,7 @@ const rate = (db: Queryable, caseId: string, round: number, rating: string | nul
   db.query("INSERT INTO surveys (case_id, round, level, channel, user_id, status, rating, answered_at) VALUES ($1, $2, $2, 'web', $1, $3, $4, now())", [caseId, round, rating ? 'answered' : 'unrated', rating]);
 
 describe('统计: the stats API', () => {
-  const t = useTestServer({ CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue' }, async (config) => {
+  const t = useTestServer({ CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue', WARN_OVERDUE_CASES: '1', WARN_BAD_RATINGS: '1' }, async (config) => {
     const db = await openDatabase(config);
     await addStaff(db, 'ju', 'supervisor-pass-1', ['supervisor'], 'cli', { unit: 'sj' });
     await addStaff(db, 'fen', 'supervisor-pass-2', ['supervisor'], 'cli', { unit: 'fj-zhongxin' });
@@ -107,8 +107,18 @@ describe('统计: the stats API', () => {
     expect(handed).toHaveLength(1);
     expect(handed[0]).toMatchObject({ handoverReason: '答复后仍要人工', selfServed: false });
 
-    // Refusals: a handler, a bad period, an unknown unit or kind.
+    // Warnings at one overdue case or one 差评: both units for the bureau; the handler of
+    // 人民路派出所 sees his own unit's only.
+    expect(s.warnings.map((w: { unit: string; overdue: number; badRatings: number }) => [w.unit, w.overdue, w.badRatings])).toEqual([
+      ['pcs-binjiang', 1, 0],
+      ['pcs-renmin', 0, 1],
+    ]);
+    expect(s.warnings[1].reasons).toEqual(['近 30 天差评 1 件（预警线 1 件）']);
+    expect(f.warnings.map((w: { unit: string }) => w.unit)).toEqual(['pcs-renmin']);
     const zhou = await staffLogin(t.base, 'zhou', 'handler-pass-01');
+    expect((await zhou.get('/api/stats/warnings')).body.warnings.map((w: { unit: string }) => w.unit)).toEqual(['pcs-renmin']);
+
+    // Refusals: a handler, a bad period, an unknown unit or kind.
     expect((await zhou.get('/api/stats')).status).toBe(403);
     expect((await ju.get('/api/stats?from=2026-13-01')).status).toBe(400);
     expect((await ju.get('/api/stats?from=2026-12-02&to=2026-12-01')).status).toBe(400);
