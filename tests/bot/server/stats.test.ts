@@ -128,3 +128,13 @@ describe('统计: the stats API', () => {
     expect((await ju.get('/api/stats?from=2020-01-01&to=2020-01-31')).body.cases.opened).toBe(0);
   }, 60_000);
 });
+
+describe('统计: the definitions', () => {
+  it('the README defines every metric with the text the API and the charts show', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { DEFINITIONS } = await import('../../../bot/stats/stats.ts');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect(Object.keys(DEFINITIONS).length).toBeGreaterThan(10);
+    for (const [key, text] of Object.entries(DEFINITIONS)) expect(readme, key).toContain(`| \`${key}\` | ${text} |`);
+  });
+});
