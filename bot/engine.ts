@@ -5,6 +5,7 @@
  * citizen is owed (notices and surveys kept in tables), logs every message with personal
  * numbers masked, and fits texts to the channel.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Asker } from './ask.ts';
 import { BotkitEngine } from './botkit-engine.ts';
@@ -43,6 +44,9 @@ import type { Config } from './config.ts';
 import { wellFormed } from './storable-text.ts';
 import { text } from '../handlers/texts.ts';
 import { isOpen } from './service-hours.ts';
+import { fallbackLog, type Logger } from './log.ts';
+import { turnDuration } from './metrics.ts';
+import { maskPersonalNumbers } from './privacy.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
 
@@ -66,6 +70,8 @@ export interface EngineOptions {
   /** Pushes replies to a citizen's open chats; returns how many received them. */
   deliver?: (channel: string, userId: string, replies: Reply[]) => number | Promise<number>;
   now?: () => Date;
+  /** Where each turn is logged (one line: turn id, channel, intent, item, latency). */
+  log?: Logger;
 }
 
 interface TurnState {
@@ -110,7 +116,35 @@ export class DialogEngine {
   /** Handles one message; texts longer than maxTextChars are split at sentence boundaries. */
   handle(inbound: Inbound, maxTextChars = 1000): Promise<TurnResult> {
     validate(inbound);
-    return this.queue.run(keyOf(inbound), () => this.turn(inbound, maxTextChars));
+    return this.queue.run(keyOf(inbound), () => this.observed(inbound, () => this.turn(inbound, maxTextChars)));
+  }
+
+  /**
+   * A turn timed, counted and logged in one line. The citizen's words only at debug, and
+   * masked (the log's own masking is the second guard); the user id never.
+   */
+  private async observed(inbound: Inbound, run: () => Promise<TurnResult>): Promise<TurnResult> {
+    const log = this.o.log ?? fallbackLog();
+    const line = {
+      turnId: randomUUID(),
+      channel: inbound.channel,
+      kind: inbound.kind,
+      ...(inbound.text && log.isLevelEnabled('debug') ? { text: maskPersonalNumbers(inbound.text).slice(0, 200) } : {}),
+    };
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const r = await run();
+      const s = seconds();
+      turnDuration.observe({ intent: r.intent, channel: inbound.channel }, s);
+      log.info({ ...line, intent: r.intent, item: r.item?.id ?? null, ...(r.duplicate ? { duplicate: true } : {}), ms: Math.round(s * 1000) }, 'turn');
+      return r;
+    } catch (e) {
+      const s = seconds();
+      turnDuration.observe({ intent: 'error', channel: inbound.channel }, s);
+      log.error({ ...line, err: e, ms: Math.round(s * 1000) }, 'turn failed');
+      throw e;
+    }
   }
 
   /**
@@ -299,6 +333,7 @@ export function createDialogEngine(
   kb: KnowledgeBase,
   db: Database,
   deliver: (channel: string, userId: string, replies: Reply[]) => number | Promise<number> = () => 0,
+  o: { log?: Logger } = {},
 ): DialogEngine {
   const caseRouter = loadRouting();
   // The desk's state changes go into the outbox in the same transaction, as signed callbacks.
@@ -321,6 +356,7 @@ export function createDialogEngine(
       onInvalid: async (request) => {
         await engine?.notify(request.channel, request.userId, [{ type: 'text', text: text('case_invalid', { ref: request.reference ?? '' }) }], { keep: true });
       },
+      log: o.log?.child({ component: 'cases' }),
     },
   );
   engine = new DialogEngine({
@@ -336,6 +372,7 @@ export function createDialogEngine(
     cases,
     caseRouter,
     deliver,
+    log: o.log?.child({ component: 'dialog' }),
   });
   return engine;
 }

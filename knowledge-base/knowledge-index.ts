@@ -3,6 +3,7 @@
  * Persisted under DATA_DIR/index/<checksum>/ and reused while guides, lexicon and the
  * embeddings model are unchanged.
  */
+import { fallbackLog } from '../bot/log.ts';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -155,7 +156,7 @@ export async function openIndex(
     loaded = await loadIndex(dir, set, text, provider);
   } catch (e) {
     // A damaged saved index is rebuilt, not fatal; say so, since it costs a rebuild.
-    console.warn(`saved index in ${dir} could not be read (${(e as Error).message}); rebuilding`);
+    fallbackLog().warn({ dir, err: e }, 'saved index could not be read; rebuilding');
   }
   if (loaded) return { index: loaded, built: false };
   const index = await buildIndex(set, text, provider, onProgress);

@@ -5,6 +5,7 @@
  * release (its files written once under DATA_DIR/releases/, its index built or reused) and
  * swaps it into the one KnowledgeBase object every component holds, between two turns.
  */
+import { fallbackLog, type Logger } from '../bot/log.ts';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../bot/config.ts';
@@ -101,8 +102,8 @@ export class LiveKnowledge {
     return true;
   }
 
-  start(intervalMs = RELEASE_CHECK_MS): void {
-    this.timer = setInterval(() => void this.check().catch((e: Error) => console.error('knowledge release:', e.message)), intervalMs);
+  start(intervalMs = RELEASE_CHECK_MS, log: Pick<Logger, 'error'> = fallbackLog()): void {
+    this.timer = setInterval(() => void this.check().catch((e: Error) => log.error({ err: e }, 'knowledge release check failed')), intervalMs);
     this.timer.unref();
   }
 

@@ -9,6 +9,7 @@
 import { deliverDue, enqueue, getEntry, redactDelivered, resendEntry, type CallLimits, type Deliverer, type Delivery, type OutboxEntry } from '../store/outbox.ts';
 import { answerSurvey, linkCase, recentSubmissions } from './store.ts';
 import { maskPersonalNumbers } from '../privacy.ts';
+import { fallbackLog, type Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import { faultOf, faultOfStatus, statusOf, type CasePlatform } from '../../integrations/case-platform/platform.ts';
 import { signCallback } from '../../integrations/case-platform/signature.ts';
@@ -53,6 +54,7 @@ export interface CaseServiceOptions {
    * short, no retries in line — the outbox retries in the background.
    */
   firstAttempt?: CallLimits;
+  log?: Logger;
 }
 
 /** What staff may correct in a held case before resending it. */
@@ -79,6 +81,7 @@ export class CaseService {
   private readonly deliverers: Record<string, Deliverer>;
   private readonly onInvalid: OnInvalid;
   private readonly firstAttempt: CallLimits;
+  private readonly log: Logger;
 
   constructor(
     readonly db: Database,
@@ -88,6 +91,7 @@ export class CaseService {
   ) {
     this.onInvalid = o.onInvalid ?? (() => {});
     this.firstAttempt = o.firstAttempt ?? FIRST_ATTEMPT;
+    this.log = o.log ?? fallbackLog();
     const attempt = async (call: () => Promise<unknown>, conflictIsDone = false): Promise<Delivery<unknown>> => {
       try {
         return { ok: true, result: await call() };
@@ -223,7 +227,7 @@ export class CaseService {
     try {
       return await this.platform.getCase(id);
     } catch (e) {
-      console.warn(`case ${id} could not be read: ${(e as Error).message}`);
+      this.log.warn({ caseId: id, err: e }, 'case could not be read');
       return null;
     }
   }

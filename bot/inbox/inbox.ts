@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { DialogEngine } from '../engine.ts';
 import type { Reply } from '../messages.ts';
 import { maskPersonalNumbers } from '../privacy.ts';
+import { fallbackLog, type Logger } from '../log.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import { recentMessages } from '../store/conversations.ts';
 import { composeAnswer } from '../../handlers/policy-answer.ts';
@@ -64,6 +65,7 @@ export interface InboxOptions {
   assistant?: HotlineAssistant;
   /** What the citizen's channel still allows (WeCom: the 48-hour window and 5-message budget). */
   budgetOf?: (channel: string, userId: string) => Promise<unknown>;
+  log?: Logger;
 }
 
 interface Row {
@@ -97,10 +99,14 @@ export class Inbox {
     return (this.o.now ?? (() => new Date()))();
   }
 
+  private get log(): Logger {
+    return this.o.log ?? fallbackLog();
+  }
+
   /** Pushes the engine's hand-overs and the messages of held chats to the consoles. */
   listen(): () => void {
     const onHandoff = ({ handoffId }: { handoffId: number }) =>
-      void this.load(this.db, handoffId).then((item) => this.changed(item, 'created'), (e: Error) => console.error('inbox:', e.message));
+      void this.load(this.db, handoffId).then((item) => this.changed(item, 'created'), (e: Error) => this.log.error({ err: e }, 'inbox update failed'));
     const onMessage = (m: { channel: string; userId: string; text: string | null; at: string }) =>
       void this.db
         .query<{ id: string }>(
@@ -110,7 +116,7 @@ export class Inbox {
         )
         .then(
           ({ rows }) => this.hub.publish({ type: 'message', handoffId: rows[0] ? Number(rows[0].id) : null, ...m, text: m.text === null ? null : maskPersonalNumbers(m.text) }),
-          (e: Error) => console.error('inbox:', e.message),
+          (e: Error) => this.log.error({ err: e }, 'inbox update failed'),
         );
     this.engine.events.on('handoff', onHandoff);
     this.engine.events.on('held-message', onMessage);

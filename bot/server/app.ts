@@ -20,13 +20,17 @@ import { outboxRoutes } from './outbox-routes.ts';
 import { inboxRoutes } from './inbox-routes.ts';
 import { accountRoutes } from './account-routes.ts';
 import { metricsRoutes } from './metrics.ts';
+import { requestIdOf, requestLog } from './request-log.ts';
+import type { Logger } from '../log.ts';
 import { Inbox } from '../inbox/inbox.ts';
 import { InboxHub } from '../inbox/hub.ts';
-import { outboxHealth } from '../store/outbox.ts';
+import { OUTBOX_STUCK_SECONDS, outboxHealth } from '../store/outbox.ts';
 import { getStaff } from '../store/staff.ts';
 import { caseRoutes } from './case-routes.ts';
 import { localControlRoutes } from './local-control.ts';
 import { knowledgeRoutes } from './knowledge-routes.ts';
+import { statsRoutes } from './stats-routes.ts';
+import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
 import type { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
 import type { Config } from '../config.ts';
 import { staffPages } from './staff-pages.ts';
@@ -65,6 +69,7 @@ export interface AppDeps {
   localControlToken?: string;
   /** The bureau's time zone, for the console (TZ). */
   timeZone?: string;
+  log: Logger;
 }
 
 export function createApp(deps: AppDeps): { app: express.Express; closeStreams: () => void; inbox: Inbox } {
@@ -73,6 +78,9 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   const asker = new Asker(kb);
   const staff = staffAuth(db, staffApiToken);
   app.disable('x-powered-by');
+  // First: every answer, even a refusal by the middleware below, has a request id and a log line.
+  const httpLog = deps.log.child({ component: 'http' });
+  app.use(requestLog(httpLog));
   // X-Forwarded-* are believed only behind a proxy the operator names (TRUST_PROXY).
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   // Security headers on every page and API: a CSP without inline script, no framing, nosniff, a strict referrer.
@@ -114,7 +122,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   if (wecom) app.use(wecom.routes());
   app.use(express.json({ limit: '32kb' }));
 
-  app.use(metricsRoutes(db, deps.metricsToken));
+  app.use(metricsRoutes({ db, token: deps.metricsToken, knowledge: deps.knowledge.live }));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -126,12 +134,16 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), READY_CHECK_MS);
     });
-    // Waiting calls are a warning for the operator, never a reason to be unready: they are kept.
+    // Waiting calls are a warning for the operator; only an outbox stuck past
+    // OUTBOX_STUCK_SECONDS makes this process unready (nothing gets through to the platform).
     const check = outboxHealth(db);
     check.catch(() => {}); // a check that loses the race may still fail later
     try {
       const outbox = await Promise.race([check, late]);
       if (outbox === 'late') return void unavailable(res).json({ ready: false, reason: 'database unavailable' });
+      if ((outbox.oldestPendingSeconds ?? 0) > OUTBOX_STUCK_SECONDS) {
+        return void unavailable(res).json({ ready: false, reason: `outbox stuck: the oldest waiting call is ${outbox.oldestPendingSeconds} s old`, outbox });
+      }
       res.json({ ready: true, kb: { checksum: kb.index.meta.checksum.slice(0, 12), items: kb.index.meta.itemCount }, outbox });
     } catch {
       unavailable(res).json({ ready: false, reason: 'database unavailable' });
@@ -150,6 +162,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   app.use(assistRoutes({ db, kb, asker, staff, token: deps.assistApiToken, assistant }));
   app.use(outboxRoutes(db, staff, handlersOnly, engine.cases));
   const inbox = new Inbox(db, engine, kb, new InboxHub(), {
+    log: deps.log.child({ component: 'inbox' }),
     waitMinutes: deps.handoffWaitMinutes,
     isAgent: async (username) => {
       const a = await getStaff(db, username);
@@ -163,6 +176,15 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   app.use(inboxApi.router);
   app.use(accountRoutes(db, staff, engine.caseRouter.units));
   app.use(knowledgeRoutes(db, staff, deps.knowledge.config, deps.knowledge.live));
+  app.use(
+    statsRoutes(db, staff, {
+      router: engine.caseRouter,
+      catalogue: () => loadCatalogue(deps.knowledge.config.cataloguePath),
+      guides: () => deps.knowledge.live.kb.set.guides.map((g) => ({ id: g.id, name: g.name })),
+      timeZone: deps.timeZone ?? 'Asia/Shanghai',
+      warnings: deps.knowledge.config.warnings,
+    }),
+  );
   app.use(staffPages(db, staffSessionHours));
 
   app.post('/api/ask', async (req, res) => {
@@ -194,10 +216,10 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
     // The database cannot be reached (stopped, refusing, stalled past its timeouts): a
     // moment's wait, not a fault — 503 with Retry-After, never 500.
     if (isDatabaseUnavailable(err)) {
-      console.error('database unavailable:', err.message);
+      httpLog.error({ requestId: requestIdOf(res), error: err.message }, 'database unavailable');
       return void unavailable(res).json({ error: DATABASE_UNAVAILABLE_TEXT });
     }
-    console.error('request failed:', err.message);
+    httpLog.error({ requestId: requestIdOf(res), err }, 'request failed');
     res.status(500).json({ error: '服务暂时不可用，请稍后再试' });
   });
   return {

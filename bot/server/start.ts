@@ -16,6 +16,7 @@ import { CHANNEL as WECOM_CHANNEL, WecomChannel } from '../../integrations/wecom
 import { WecomClient } from '../../integrations/wecom/client.ts';
 import { WecomCrypto } from '../../integrations/wecom/crypto.ts';
 import { applyRetention } from '../store/retention.ts';
+import { createLogger, type DestinationStream } from '../log.ts';
 
 const OUTBOX_RETRY_MS = 5_000;
 /** The first retention run waits a little: a restart loop does not rerun it at every start. */
@@ -34,8 +35,20 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
-export async function startServer(config: Config, o: { handleSignals?: boolean; quiet?: boolean } = {}): Promise<RunningServer> {
-  const log = (m: string) => !o.quiet && config.logLevel !== 'silent' && console.log(m);
+export interface StartOptions {
+  handleSignals?: boolean;
+  /** Without the start-up lines (tests, the WeChat demo); warnings and errors are still logged. */
+  quiet?: boolean;
+  /** Where the JSON log lines go (stdout when not given; a test captures them). */
+  logDestination?: DestinationStream;
+}
+
+export async function startServer(config: Config, o: StartOptions = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel, o.logDestination);
+  const serverLog = logger.child({ component: 'server' });
+  const log = (m: string) => !o.quiet && serverLog.info(m);
+  // A background job that failed is logged and tried again at its next tick.
+  const failed = (job: string) => (e: Error) => serverLog.error({ job, err: e }, `${job} failed`);
   const db = await openDatabase(config);
   // The release in force in the store (the shipped files seed the first), switched live.
   let live: LiveKnowledge;
@@ -43,9 +56,9 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     live = await LiveKnowledge.open(config, db, {
       onSwitch: async (release, k) => {
         await publishKbVersion(db, k.index.meta, `release:${release.id}`);
-        log(`知识库已切换到版本 ${release.id}（${release.checksum.slice(0, 12)}）`);
+        serverLog.info({ release: release.id, checksum: release.checksum.slice(0, 12) }, `知识库已切换到版本 ${release.id}（${release.checksum.slice(0, 12)}）`);
         // Unanswered questions linked to an item are asked again: fixed when they now reach it.
-        await checkFixed(db, k, release).catch((e: Error) => console.error('unanswered check:', e.message));
+        await checkFixed(db, k, release).catch(failed('unanswered check'));
       },
     });
     const current = await currentKbVersion(db);
@@ -59,8 +72,12 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
 
   const push = new PushHub();
   let wecom: WecomChannel | null = null;
-  const engine = createDialogEngine(config, kb, db, (channel, userId, replies) =>
-    channel === WECOM_CHANNEL && wecom ? wecom.push(userId, replies) : push.publish(channel, userId, replies),
+  const engine = createDialogEngine(
+    config,
+    kb,
+    db,
+    (channel, userId, replies) => (channel === WECOM_CHANNEL && wecom ? wecom.push(userId, replies) : push.publish(channel, userId, replies)),
+    { log: logger },
   );
   if (config.wecom) {
     const w = config.wecom;
@@ -72,6 +89,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
       openKfId: w.openKfId,
       servicerUserId: w.servicerUserId,
       staffAlert: w.staffAlert,
+      log: logger.child({ component: 'wecom' }),
     });
   }
   const caseEvents = new CaseEvents(db, engine);
@@ -80,17 +98,17 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
   // Calls that waited for the case platform are retried, and surveys reminded, in the background.
   let ticks = 0;
   const retry = setInterval(() => {
-    engine.cases.retryDue().catch((e: Error) => console.error('case outbox:', e.message));
+    engine.cases.retryDue().catch(failed('case outbox'));
     if (++ticks % 12 === 0) {
-      caseEvents.remind().catch((e: Error) => console.error('survey reminders:', e.message));
+      caseEvents.remind().catch(failed('survey reminders'));
       // Drafts left unfinished (with the mobile and name typed so far) go when their context expires.
-      engine.purgeExpiredDrafts().catch((e: Error) => console.error('draft purge:', e.message));
+      engine.purgeExpiredDrafts().catch(failed('draft purge'));
     }
   }, OUTBOX_RETRY_MS);
   retry.unref();
   // Personal data past RETENTION_DAYS is deleted once a day (and once soon after start).
   const retain = () =>
-    applyRetention(db, config.retentionDays).catch((e: Error) => console.error('retention:', e.message));
+    applyRetention(db, config.retentionDays).catch(failed('retention'));
   const firstRetention = setTimeout(retain, RETENTION_FIRST_MS);
   firstRetention.unref();
   const retention = setInterval(retain, 86_400_000);
@@ -118,11 +136,12 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     handoffWaitMinutes: config.handoffWaitMinutes,
     timeZone: config.timeZone,
     metricsToken: config.metricsToken,
+    log: logger,
   });
   // Chats nobody took in time are handed back with 留言 offered; checked a few times per wait.
   const waitMs = config.handoffWaitMinutes * 60_000;
   const missed = setInterval(
-    () => void inbox.expireWaiting().catch((e: Error) => console.error('inbox:', e.message)),
+    () => void inbox.expireWaiting().catch(failed('inbox expiry')),
     Math.min(Math.max(waitMs / 4, 200), 5_000),
   );
   missed.unref();
@@ -132,7 +151,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  live.start(config.releaseCheckMs);
+  live.start(config.releaseCheckMs, logger.child({ component: 'knowledge' }));
   if (localControlToken) writeControlFile(config.dataDir, { url: `http://127.0.0.1:${port}`, pid: process.pid, token: localControlToken });
   if (engine.desk) engine.cases.useCallbacks({ url: `http://127.0.0.1:${port}/cases/callback`, secret: caseCallbackSecret });
   log(`小安已启动：在浏览器打开 http://localhost:${port}/ （对话接口 POST /api/chat，健康检查 /healthz）`);
@@ -169,7 +188,7 @@ export async function startServer(config: Config, o: { handleSignals?: boolean; 
         close().then(
           () => process.exit(0),
           (e: Error) => {
-            console.error(e.message);
+            serverLog.error({ err: e }, 'shutdown failed');
             process.exit(1);
           },
         );

@@ -25,11 +25,21 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** How the connections are used now (for /metrics). */
+export interface ConnectionUse {
+  total: number;
+  idle: number;
+  /** Requests waiting for a free connection. */
+  waiting: number;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs fn inside one transaction on one connection. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** The pool's use; PGlite, in this process, is one connection always free. Absent on test doubles. */
+  connections?(): ConnectionUse;
 }
 
 export class DatabaseInUseError extends Error {}
@@ -97,6 +107,7 @@ function openPostgres(connectionString: string, limits: PoolLimits): Database {
   pool.on('error', () => {});
   return {
     kind: 'postgres',
+    connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     query: async (sql, params) => {
       const r = await pool.query(sql, params as unknown[]);
       return { rows: r.rows };
@@ -168,6 +179,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
   return {
     kind: 'pglite',
+    connections: () => ({ total: 1, idle: 1, waiting: 0 }),
     query: async (sql, params) => {
       const r = await db.query(sql, params as unknown[]);
       return { rows: r.rows as never[] };

@@ -212,7 +212,15 @@ export interface OutboxHealth {
   warnings: string[];
 }
 
-/** A summary for /readyz: a warning, never a reason to be unready (the calls are kept). */
+/** A call waiting this long is warned about in /readyz. */
+const OUTBOX_STALE_SECONDS = 300;
+/**
+ * A call waiting longer than this makes /readyz fail: nothing has got through to the platform
+ * for ten minutes and someone must look (the calls are kept all the same).
+ */
+export const OUTBOX_STUCK_SECONDS = 600;
+
+/** A summary for /readyz: warnings for the operator (and the age that makes it unready). */
 export async function outboxHealth(db: Queryable, now = new Date(), o: { staleSeconds?: number } = {}): Promise<OutboxHealth> {
   const { rows } = await db.query<{ pending: string; blocked: string; invalid: string; oldest: Date | null; statuses: number[] | null }>(
     `SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
@@ -233,7 +241,7 @@ export async function outboxHealth(db: Queryable, now = new Date(), o: { staleSe
     warnings.push(`${blocked} call(s) refused by the case platform${codes ? ` (${codes})` : ''}: check CASE_PLATFORM_KEY and CASE_PLATFORM_URL; they are retried every minute`);
   }
   if (invalid) warnings.push(`${invalid} call(s) the platform found invalid wait for staff: GET /api/staff/outbox?status=invalid`);
-  if (oldestPendingSeconds !== null && oldestPendingSeconds > (o.staleSeconds ?? 300)) warnings.push(`the oldest waiting call is ${oldestPendingSeconds} s old`);
+  if (oldestPendingSeconds !== null && oldestPendingSeconds >= (o.staleSeconds ?? OUTBOX_STALE_SECONDS)) warnings.push(`the oldest waiting call is ${oldestPendingSeconds} s old`);
   return { pending, blocked, invalid, oldestPendingSeconds, warnings };
 }
 

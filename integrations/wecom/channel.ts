@@ -17,6 +17,7 @@ import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import express, { Router, type Request, type Response } from 'express';
 import { MAX_MESSAGE_CHARS, type DialogEngine } from '../../bot/engine.ts';
+import { fallbackLog, type Logger } from '../../bot/log.ts';
 import type { Inbound, Reply } from '../../bot/messages.ts';
 import type { Database } from '../../bot/store/database.ts';
 import { handledMessage, markDelivered } from '../../bot/store/conversations.ts';
@@ -143,6 +144,7 @@ export interface WecomChannelOptions {
   maxAttempts?: number;
   /** At least this long between two tries of such a message (default 10 s). */
   retryDelayMs?: number;
+  log?: Logger;
 }
 
 export class WecomChannel {
@@ -156,8 +158,10 @@ export class WecomChannel {
   private lastPullAt = 0;
   /** The last pull left something to do (a message to try again, or it failed). */
   private unfinished = false;
+  private readonly log: Logger;
 
   constructor(private readonly o: WecomChannelOptions) {
+    this.log = o.log ?? fallbackLog();
     this.c = {
       pollMs: o.pollMs ?? DEFAULTS.pollMs,
       idlePollMs: o.idlePollMs ?? DEFAULTS.idlePollMs,
@@ -255,7 +259,7 @@ export class WecomChannel {
     try {
       if (!(await this.due())) return;
     } catch (e) {
-      console.error('wecom poll:', errorText(e));
+      this.log.error({ err: e }, 'wecom poll failed');
       return;
     }
     if (!this.stopped) await this.pull();
@@ -289,7 +293,7 @@ export class WecomChannel {
         } while (this.again);
       } catch (e) {
         this.unfinished = true;
-        console.error('wecom pull:', errorText(e));
+        this.log.error({ err: e }, 'wecom pull failed');
       } finally {
         this.running = null;
       }
@@ -417,7 +421,7 @@ export class WecomChannel {
         [msgid, errorText(e), this.now().toISOString()],
       );
       const tries = Number(n[0]?.attempts ?? 1);
-      console.error(`wecom message ${msgid}: try ${tries} of ${this.c.maxAttempts} failed: ${errorText(e)}`);
+      this.log.warn({ msgid, tries, maxAttempts: this.c.maxAttempts, err: e }, 'wecom message failed');
       return tries >= this.c.maxAttempts ? this.giveUp(m, msgid, spoke) : false;
     }
   }
@@ -439,10 +443,10 @@ export class WecomChannel {
          UPDATE wecom_attempts SET gave_up_at = $2 WHERE msgid = $1`,
         [msgid, this.now().toISOString()],
       );
-      console.error(`wecom message ${msgid}: given up after ${this.c.maxAttempts} tries`);
+      this.log.error({ msgid, tries: this.c.maxAttempts }, 'wecom message given up');
       return true;
     } catch (e) {
-      console.error(`wecom message ${msgid}: cannot record the failure: ${errorText(e)}`);
+      this.log.error({ msgid, err: e }, 'wecom message failure not recorded');
       return false;
     }
   }

@@ -4,6 +4,7 @@
  * more on 40014 / 42001; 5xx and 45009 are retried with backoff; 95001 / 95002 / 95018 and
  * other refusals are returned as WecomApiError for the caller to record, not retried.
  */
+import { wecomApiErrors } from '../../bot/metrics.ts';
 import type { Database } from '../../bot/store/database.ts';
 
 export class WecomApiError extends Error {
@@ -26,6 +27,12 @@ export interface WecomClientOptions {
   backoffMs?: number;
   timeoutMs?: number;
   now?: () => Date;
+}
+
+/** Every failed attempt is counted, retried ones too: an operator sees 45009 storms and stale tokens. */
+function failed(errcode: number, errmsg: string, path: string): WecomApiError {
+  wecomApiErrors.inc({ errcode: String(errcode) });
+  return new WecomApiError(errcode, errmsg, path);
 }
 
 /** Refresh this long before the token's own expiry. */
@@ -128,17 +135,17 @@ export class WecomClient {
           signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
         });
       } catch (e) {
-        last = new WecomApiError(-1, `unreachable: ${(e as Error).message}`, path);
+        last = failed(-1, `unreachable: ${(e as Error).message}`, path);
         continue;
       }
       if (res.status >= 500) {
-        last = new WecomApiError(-1, `HTTP ${res.status}`, path);
+        last = failed(-1, `HTTP ${res.status}`, path);
         continue;
       }
       const body = (await res.json().catch(() => ({ errcode: -1, errmsg: 'not JSON' }))) as Record<string, unknown>;
       const errcode = Number(body.errcode ?? 0);
       if (errcode === 0) return body;
-      const err = new WecomApiError(errcode, String(body.errmsg ?? ''), path);
+      const err = failed(errcode, String(body.errmsg ?? ''), path);
       if (!RETRY_ERRORS.has(errcode)) throw err;
       last = err;
     }

@@ -14,13 +14,18 @@ describe('HTTP server', () => {
     expect(await (await fetch(`${t.base}/healthz`)).json()).toEqual({ ok: true });
     const ready = await (await fetch(`${t.base}/readyz`)).json();
     expect(ready).toMatchObject({ ready: true, kb: { items: 121 }, outbox: { pending: 0, blocked: 0, invalid: 0, warnings: [] } });
-    // A call the platform keeps refusing (a rotated key) is a warning; the service stays ready.
+    // A call the platform keeps refusing (a rotated key) is a warning while it is young; the service stays ready.
     await t.server.db.query(
       `INSERT INTO outbox (kind, idempotency_key, payload, status, last_status, blocked_reason, last_error) VALUES ('create_case', 'k-ready', '{}', 'pending', 401, 'case platform answered 401', 'case platform answered 401')`,
     );
     const warned = await (await fetch(`${t.base}/readyz`)).json();
     expect(warned).toMatchObject({ ready: true, outbox: { pending: 1, blocked: 1 } });
     expect(warned.outbox.warnings[0]).toContain('CASE_PLATFORM_KEY');
+    // Refused for more than 10 minutes: the outbox is stuck, and the process unready until someone fixes it.
+    await t.server.db.query(`UPDATE outbox SET created_at = now() - interval '11 minutes' WHERE idempotency_key = 'k-ready'`);
+    const stuck = await fetch(`${t.base}/readyz`);
+    expect(stuck.status).toBe(503);
+    expect(await stuck.json()).toMatchObject({ ready: false, reason: expect.stringContaining('outbox stuck'), outbox: { pending: 1, blocked: 1 } });
     await t.server.db.query(`DELETE FROM outbox WHERE idempotency_key = 'k-ready'`);
   });
 
