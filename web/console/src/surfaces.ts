@@ -11,6 +11,7 @@ export interface Surface {
 
 export const SURFACES: Surface[] = [
   { path: '/inbox', title: '人工会话', roles: ['agent'], view: () => import('./views/inbox/InboxView.vue') },
+  { path: '/dashboard', title: '统计', roles: ['supervisor'], view: () => import('./views/dashboard/DashboardView.vue') },
   { path: '/desk', title: '诉求办理', roles: ['handler', 'supervisor'], view: () => import('./views/desk/DeskView.vue') },
   { path: '/outbox', title: '转办异常', roles: ['handler', 'supervisor'], view: () => import('./views/outbox/OutboxView.vue') },
   { path: '/audit', title: '审计日志', roles: ['supervisor'], view: () => import('./views/audit/AuditView.vue') },
