@@ -9,33 +9,17 @@
  * is warned in 诉求办理. No CSP violation on the way (the charts' tooltips included).
  */
 import { describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { openDatabase, type Queryable } from '../../bot/store/database.ts';
+import type { Page } from 'playwright-core';
+import { openDatabase } from '../../bot/store/database.ts';
 import { addStaff } from '../../bot/store/staff.ts';
-import { useBrowser } from '../helpers/browser.ts';
+import { consoleLogin, useBrowser } from '../helpers/browser.ts';
+import { generateStatsTraffic, STATS_ENV } from '../helpers/stats-traffic.ts';
 import { useTestServer } from '../helpers/server.ts';
 
-const CHAT_TOKEN = 'chat-token-0123456789';
 const PASSWORD = 'dashboard-pass-1';
-const H = 3_600_000;
-
-/** A case as the desk stores it, opened `ageHours` ago with `dueHours` to handle it. */
-async function addCase(db: Queryable, c: { id: string; unit: string; category: string; type: string; ageHours: number; dueHours: number; closedAfterHours?: number; firstActionAfterHours?: number; level?: number }) {
-  const now = Date.now();
-  const created = new Date(now - c.ageHours * H);
-  await db.query(
-    `INSERT INTO cases (id, idempotency_key, citizen_id, citizen_mobile, consent, channel, type, category, description, handling_unit, supervising_unit, status, level, due_at, created_at, closed_at)
-     VALUES ($1, $1, $2, '13800000000', true, 'web', $3, $4, '测试诉求', $5, 'zhian', $6, $7, $8, $9, $10)`,
-    [c.id, `web:${c.id}`, c.type, c.category, c.unit, c.closedAfterHours === undefined ? 'accepted' : 'closed', c.level ?? 1, new Date(created.getTime() + c.dueHours * H), created, c.closedAfterHours === undefined ? null : new Date(created.getTime() + c.closedAfterHours * H)],
-  );
-  await db.query("INSERT INTO case_steps (case_id, at, actor, action) VALUES ($1, $2, 'system', '登记')", [c.id, created]);
-  if (c.firstActionAfterHours !== undefined) await db.query("INSERT INTO case_steps (case_id, at, actor, action) VALUES ($1, $2, 'zhou', '受理')", [c.id, new Date(created.getTime() + c.firstActionAfterHours * H)]);
-}
-const rate = (db: Queryable, caseId: string, round: number, rating: string | null) =>
-  db.query("INSERT INTO surveys (case_id, round, level, channel, user_id, status, rating, answered_at) VALUES ($1, $2, $2, 'web', $1, $3, $4, now())", [caseId, round, rating ? 'answered' : 'unrated', rating]);
 
 describe('staff console: 统计', () => {
-  const t = useTestServer({ CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue', WARN_OVERDUE_CASES: '1', WARN_BAD_RATINGS: '1' }, async (config) => {
+  const t = useTestServer(STATS_ENV, async (config) => {
     const db = await openDatabase(config);
     await addStaff(db, 'ju', PASSWORD, ['supervisor'], 'cli', { unit: 'sj', displayName: '局督办' });
     await addStaff(db, 'fen', PASSWORD, ['supervisor'], 'cli', { unit: 'fj-zhongxin', displayName: '分局督办' });
@@ -44,25 +28,7 @@ describe('staff console: 统计', () => {
   });
   const b = useBrowser();
 
-  const chat = async (userId: string, text: string) => {
-    const res = await fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${CHAT_TOKEN}` }, body: JSON.stringify({ userId, text }) });
-    expect(res.status).toBe(200);
-  };
-
-  /** A fresh browser context (its own cookies) logged in, on the surface it opens; CSP violations collected. */
-  async function login(browser: Browser, username: string, lands: RegExp, violations: string[]): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(`${username}: ${m.text()}`);
-    });
-    await page.goto(`${t.base}/staff/`);
-    await page.getByLabel('用户名').fill(username);
-    await page.getByLabel('密码').fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForURL(lands);
-    return page;
-  }
+  const login = (username: string, lands: RegExp, violations: string[]) => consoleLogin(b.browser, t.base, { username, password: PASSWORD, lands, violations });
   const card = (page: Page, label: string) => page.locator(`[data-test="card-${label}"] .stat-value`);
   /** The drill-down drawer open on screen, its rows' first cells (the ids), and its CSV link. */
   const drawer = (page: Page) => page.locator('.el-drawer').filter({ has: page.locator('[data-test=rows]') });
@@ -83,26 +49,11 @@ describe('staff console: 统计', () => {
   }
 
   it("the supervisor's month: reconciled numbers with definitions, charts, league table, warnings; a unit; rows and CSV; a 分局's view; a handler warned", async () => {
-    // Citizens: one answered and done; one answered who then asks for a person; one out of scope.
-    await chat('a', '办护照要多少钱');
-    await chat('b', '身份证丢了怎么补办');
-    await chat('b', '转人工');
-    await chat('c', '今天股票行情怎么样');
-    // Cases: 人民路派出所 (中心区分局) closed on time, closed late and escalated after a 差评 put
-    // right; 滨江派出所 (东城区分局) one overdue and open, one on time.
-    const db = t.server.db;
-    await addCase(db, { id: 'XA1', unit: 'pcs-renmin', category: '治安', type: '投诉', ageHours: 100, dueHours: 72, closedAfterHours: 24, firstActionAfterHours: 2 });
-    await addCase(db, { id: 'XA2', unit: 'pcs-renmin', category: '治安', type: '求助', ageHours: 100, dueHours: 24, closedAfterHours: 48, firstActionAfterHours: 4, level: 2 });
-    await addCase(db, { id: 'XA3', unit: 'pcs-binjiang', category: '交通', type: '投诉', ageHours: 50, dueHours: 24, firstActionAfterHours: 10 });
-    await addCase(db, { id: 'XA4', unit: 'pcs-binjiang', category: '治安', type: '建议', ageHours: 30, dueHours: 72, closedAfterHours: 6 });
-    await rate(db, 'XA1', 1, '满意');
-    await rate(db, 'XA2', 1, '不满意');
-    await rate(db, 'XA2', 2, '非常满意');
-    await rate(db, 'XA4', 1, null);
+    await generateStatsTraffic(t.base, t.server.db);
 
     // The bureau's supervisor opens on 统计, the first of their surfaces.
     const violations: string[] = [];
-    const ju = await login(b.browser, 'ju', /\/staff\/dashboard$/, violations);
+    const ju = await login('ju', /\/staff\/dashboard$/, violations);
     expect(await ju.getByRole('navigation', { name: '功能' }).innerText()).toMatch(/^统计\s+诉求办理/);
     await ju.getByText('范围：全市').waitFor();
     await card(ju, '诉求登记').waitFor();
@@ -222,7 +173,7 @@ describe('staff console: 统计', () => {
     expect(await ju.locator('[data-test=unit-table]').innerText()).toContain('时段内没有诉求');
 
     // A 分局's supervisor: no conversations, their own units to choose from, their warning.
-    const fen = await login(b.browser, 'fen', /\/staff\/dashboard$/, violations);
+    const fen = await login('fen', /\/staff\/dashboard$/, violations);
     await fen.getByText('范围：中心区分局').waitFor();
     await expect.poll(() => card(fen, '诉求登记').innerText()).toBe('2');
     expect(await fen.locator('[data-test=no-service]').innerText()).toContain('会话和提问统计仅对局级开放');
@@ -240,7 +191,7 @@ describe('staff console: 统计', () => {
     await fen.keyboard.press('Escape');
 
     // A handler of 人民路派出所: warned in 诉求办理 of their own unit only.
-    const zhou = await login(b.browser, 'zhou', /\/staff\/desk$/, violations);
+    const zhou = await login('zhou', /\/staff\/desk$/, violations);
     await zhou.locator('[data-test=warning]').first().waitFor();
     expect(await zhou.locator('[data-test=warning]').allInnerTexts()).toEqual(['预警：人民路派出所 近 30 天差评 1 件（预警线 1 件）']);
     expect(await zhou.getByRole('navigation', { name: '功能' }).innerText()).not.toContain('统计');

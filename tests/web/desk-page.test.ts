@@ -8,10 +8,10 @@
  * the internal note. No CSP violation on the way.
  */
 import { describe, expect, it } from 'vitest';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { openDatabase } from '../../bot/store/database.ts';
 import { addStaff } from '../../bot/store/staff.ts';
-import { useBrowser } from '../helpers/browser.ts';
+import { consoleLogin, useBrowser } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 const CHAT_TOKEN = 'chat-token-0123456789';
@@ -61,21 +61,8 @@ describe('staff console: 诉求办理', () => {
   };
   const unitOf = async (id: string) => (await t.server.db.query<{ handling_unit: string }>('SELECT handling_unit FROM cases WHERE id = $1', [id])).rows[0]?.handling_unit;
 
-  /** A fresh browser context (its own cookies) logged in; CSP violations collected. */
-  async function login(browser: Browser, username: string, violations: string[]): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(`${username}: ${m.text()}`);
-    });
-    await page.goto(`${t.base}/staff/`);
-    await page.getByLabel('用户名').fill(username);
-    await page.getByLabel('密码').fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    // A handler opens on 诉求办理.
-    await page.waitForURL(/\/staff\/desk$/);
-    return page;
-  }
+  /** A fresh browser context logged in, on the surface it opens; CSP violations collected. */
+  const login = (username: string, violations: string[]) => consoleLogin(b.browser, t.base, { username, password: PASSWORD, lands: /\/staff\/desk$/, violations });
 
   it("a handler's morning: overdue case, contact, note, transfer; the other unit accepts, replies, closes; the citizen is surveyed", async () => {
     const renmin = await report('c-renmin', '人民路的KTV每天半夜噪音扰民，影响休息', '人民路 8 号', '13800001111');
@@ -85,7 +72,7 @@ describe('staff console: 诉求办理', () => {
     await t.server.db.query("UPDATE cases SET due_at = now() - interval '1 hour' WHERE id = $1", [renmin]);
 
     const violations: string[] = [];
-    const zhou = await login(b.browser, 'zhou', violations);
+    const zhou = await login('zhou', violations);
     await zhou.getByText('zhou（办理人员）').waitFor();
     await zhou.getByText('本单位：人民路派出所').waitFor();
     const list = zhou.locator('[data-test=case-list]');
@@ -174,7 +161,7 @@ describe('staff console: 诉求办理', () => {
     expect(progress).not.toContain(REASON);
 
     // 滨江派出所 takes it from 待受理.
-    const qian = await login(b.browser, 'qian', violations);
+    const qian = await login('qian', violations);
     await qian.getByText('本单位：滨江派出所').waitFor();
     await qian.getByRole('tab', { name: /待受理/ }).click();
     await qian.waitForURL(/tab=submitted/);

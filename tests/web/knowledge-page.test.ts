@@ -7,10 +7,9 @@
  * approves and publishes; then 小安 answers 100元. No CSP violation on the way.
  */
 import { describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
 import { openDatabase } from '../../bot/store/database.ts';
 import { addStaff } from '../../bot/store/staff.ts';
-import { useBrowser } from '../helpers/browser.ts';
+import { consoleLogin, useBrowser } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'editor-password-1';
@@ -28,25 +27,12 @@ describe('staff console: 知识库', () => {
   const fee = async () =>
     JSON.stringify(await (await fetch(`${t.base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ text: '办护照要多少钱' }) })).json());
 
-  /** A fresh browser context (its own cookies) logged in; CSP violations collected. */
-  async function login(browser: Browser, username: string, violations: string[]): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(`${username}: ${m.text()}`);
-    });
-    await page.goto(`${t.base}/staff/`);
-    await page.getByLabel('用户名').fill(username);
-    await page.getByLabel('密码').fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    // An editor opens on 知识库, their only surface.
-    await page.waitForURL(/\/staff\/knowledge$/);
-    return page;
-  }
+  /** A fresh browser context logged in, on the surface it opens; CSP violations collected. */
+  const login = (username: string, violations: string[]) => consoleLogin(b.browser, t.base, { username, password: PASSWORD, lands: /\/staff\/knowledge$/, violations });
 
   it('a fee edited in the structured editor, previewed, submitted; another editor gates, approves and publishes it; then it is live', async () => {
     const violations: string[] = [];
-    const lin = await login(b.browser, 'lin', violations);
+    const lin = await login('lin', violations);
     expect(await lin.getByRole('navigation', { name: '功能' }).innerText()).toBe('知识库');
 
     // 指南: found by name, in force, no draft yet.
@@ -113,7 +99,7 @@ describe('staff console: 知识库', () => {
     expect(await fee()).toContain('120元');
 
     // wang: from 草稿 to the draft; the gate, then approval and publication.
-    const wang = await login(b.browser, 'wang', violations);
+    const wang = await login('wang', violations);
     await wang.getByRole('tab', { name: '草稿' }).click();
     await wang.waitForURL(/tab=drafts/);
     const drafts = wang.locator('[data-test=draft-list]');

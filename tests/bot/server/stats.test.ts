@@ -5,62 +5,24 @@
  * supervisor of one 分局 sees that 分局's cases only; the CSV has one row per record.
  */
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Queryable } from '../../../bot/store/database.ts';
+import { openDatabase } from '../../../bot/store/database.ts';
 import { addStaff } from '../../../bot/store/staff.ts';
 import { useTestServer } from '../../helpers/server.ts';
 import { staffLogin } from '../../helpers/staff.ts';
-
-const CHAT_TOKEN = 'chat-token-0123456789';
-const H = 3_600_000;
-
-/** A case as the desk stores it, opened `ageHours` ago with `dueHours` to handle it. */
-async function addCase(db: Queryable, c: { id: string; unit: string; category: string; type: string; ageHours: number; dueHours: number; closedAfterHours?: number; firstActionAfterHours?: number; level?: number }) {
-  const now = Date.now();
-  const created = new Date(now - c.ageHours * H);
-  await db.query(
-    `INSERT INTO cases (id, idempotency_key, citizen_id, citizen_mobile, consent, channel, type, category, description, handling_unit, supervising_unit, status, level, due_at, created_at, closed_at)
-     VALUES ($1, $1, $2, '13800000000', true, 'web', $3, $4, '测试诉求', $5, 'zhian', $6, $7, $8, $9, $10)`,
-    [c.id, `web:${c.id}`, c.type, c.category, c.unit, c.closedAfterHours === undefined ? 'accepted' : 'closed', c.level ?? 1, new Date(created.getTime() + c.dueHours * H), created, c.closedAfterHours === undefined ? null : new Date(created.getTime() + c.closedAfterHours * H)],
-  );
-  await db.query("INSERT INTO case_steps (case_id, at, actor, action) VALUES ($1, $2, 'system', '登记')", [c.id, created]);
-  if (c.firstActionAfterHours !== undefined) await db.query("INSERT INTO case_steps (case_id, at, actor, action) VALUES ($1, $2, 'zhou', '受理')", [c.id, new Date(created.getTime() + c.firstActionAfterHours * H)]);
-}
-const rate = (db: Queryable, caseId: string, round: number, rating: string | null) =>
-  db.query("INSERT INTO surveys (case_id, round, level, channel, user_id, status, rating, answered_at) VALUES ($1, $2, $2, 'web', $1, $3, $4, now())", [caseId, round, rating ? 'answered' : 'unrated', rating]);
+import { generateStatsTraffic, STATS_ENV } from '../../helpers/stats-traffic.ts';
 
 describe('统计: the stats API', () => {
-  const t = useTestServer({ CHAT_API_TOKEN: CHAT_TOKEN, HANDOFF_MODE: 'queue', WARN_OVERDUE_CASES: '1', WARN_BAD_RATINGS: '1' }, async (config) => {
+  const t = useTestServer(STATS_ENV, async (config) => {
     const db = await openDatabase(config);
     await addStaff(db, 'ju', 'supervisor-pass-1', ['supervisor'], 'cli', { unit: 'sj' });
     await addStaff(db, 'fen', 'supervisor-pass-2', ['supervisor'], 'cli', { unit: 'fj-zhongxin' });
     await addStaff(db, 'zhou', 'handler-pass-01', ['handler'], 'cli', { unit: 'pcs-renmin' });
     await db.close();
   });
-  const chat = async (userId: string, text: string) => {
-    const res = await fetch(`${t.base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${CHAT_TOKEN}` }, body: JSON.stringify({ userId, text }) });
-    expect(res.status).toBe(200);
-  };
-
   it('reconciles exactly with the generated traffic, scoped by unit, with drill-down rows and CSV', async () => {
-    // Citizens: one answered and done; one answered who then asks for a person; one out of scope.
-    await chat('a', '办护照要多少钱');
-    await chat('b', '身份证丢了怎么补办');
-    await chat('b', '转人工');
-    await chat('c', '今天股票行情怎么样');
+    await generateStatsTraffic(t.base, t.server.db);
     const logged = (await t.server.db.query<{ intent: string; item_id: string | null }>("SELECT intent, item_id FROM question_log WHERE channel <> 'cli' ORDER BY id")).rows;
     expect(logged.map((q) => q.intent)).toEqual(['answer', 'answer', 'handoff', 'out_of_scope']);
-
-    // Cases: 人民路派出所 (under 中心分局) closed on time, closed late and escalated after a 差评
-    // put right; 滨江派出所 (东城分局) one overdue and open, one on time.
-    const db = t.server.db;
-    await addCase(db, { id: 'XA1', unit: 'pcs-renmin', category: '治安', type: '投诉', ageHours: 100, dueHours: 72, closedAfterHours: 24, firstActionAfterHours: 2 });
-    await addCase(db, { id: 'XA2', unit: 'pcs-renmin', category: '治安', type: '求助', ageHours: 100, dueHours: 24, closedAfterHours: 48, firstActionAfterHours: 4, level: 2 });
-    await addCase(db, { id: 'XA3', unit: 'pcs-binjiang', category: '交通', type: '投诉', ageHours: 50, dueHours: 24, firstActionAfterHours: 10 });
-    await addCase(db, { id: 'XA4', unit: 'pcs-binjiang', category: '治安', type: '建议', ageHours: 30, dueHours: 72, closedAfterHours: 6 });
-    await rate(db, 'XA1', 1, '满意');
-    await rate(db, 'XA2', 1, '不满意');
-    await rate(db, 'XA2', 2, '非常满意');
-    await rate(db, 'XA4', 1, null);
 
     const ju = await staffLogin(t.base, 'ju', 'supervisor-pass-1');
     const s = (await ju.get('/api/stats')).body;
