@@ -30,7 +30,6 @@ import { caseRoutes } from './case-routes.ts';
 import { localControlRoutes } from './local-control.ts';
 import { knowledgeRoutes } from './knowledge-routes.ts';
 import { statsRoutes } from './stats-routes.ts';
-import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
 import type { LiveKnowledge } from '../../knowledge-base/live-knowledge.ts';
 import type { Config } from '../config.ts';
 import { staffPages } from './staff-pages.ts';
@@ -179,8 +178,7 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   app.use(
     statsRoutes(db, staff, {
       router: engine.caseRouter,
-      catalogue: () => loadCatalogue(deps.knowledge.config.cataloguePath),
-      guides: () => deps.knowledge.live.kb.set.guides.map((g) => ({ id: g.id, name: g.name })),
+      guides: () => deps.knowledge.live.kb.set.guides,
       timeZone: deps.timeZone ?? 'Asia/Shanghai',
       warnings: deps.knowledge.config.warnings,
     }),

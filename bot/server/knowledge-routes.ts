@@ -68,6 +68,9 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
   const json = express.json({ limit: '2mb' });
   const me = (res: Response) => staffOf(res).username;
   const previewer = new DraftPreviewer(config, () => live.kb);
+  // The bureau's 事项目录 is a file that changes with a deployment, not with a release: read once.
+  let items: ReturnType<typeof loadCatalogue> | undefined;
+  const catalogue = () => (items ??= loadCatalogue(config.cataloguePath));
 
   /** Runs a change; a refusal (StatusError) becomes its 4xx; audited either way. */
   const change = (action: string, run: (req: express.Request, res: Response) => Promise<{ body: unknown; target?: string; details?: Record<string, unknown> }>) =>
@@ -202,7 +205,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       const kind = KINDS[(req.get('content-type') ?? '').split(';')[0]!.trim()];
       if (!kind || !Buffer.isBuffer(req.body) || !req.body.length) throw new ReviewError('请上传 Word（.docx）或 PDF 格式的办事指南', 400);
       const itemId = typeof req.query.itemId === 'string' ? req.query.itemId : '';
-      const item = loadCatalogue(config.cataloguePath).find((c) => c.id === itemId);
+      const item = catalogue().find((c) => c.id === itemId);
       if (!item) throw new ReviewError(`请用 itemId 指明事项目录中的事项（没有 ${itemId.slice(0, 40) || '事项'}）`, 400);
       const text = await documentText(req.body, kind);
       if (!text.trim()) throw new ReviewError('文件里没有可读的文字（扫描件需先做文字识别）', 400);
@@ -223,7 +226,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
       if (!p || typeof p.id !== 'string' || !p.sections || typeof p.sections !== 'object' || !list(p.aliases) || !list(p.questions) || !Array.isArray(p.situations)) {
         throw new ReviewError('proposal 须为导入结果（id、aliases、questions、situations、sections）', 400);
       }
-      const item = loadCatalogue(config.cataloguePath).find((c) => c.id === p.id);
+      const item = catalogue().find((c) => c.id === p.id);
       if (!item) throw new ReviewError(`事项目录中没有 ${p.id}`, 400);
       for (const name of SECTION_NAMES) if (!list((p.sections as Record<string, unknown>)[name] ?? [])) throw new ReviewError(`sections.${name} 须为文本列表`, 400);
       const markdown = guideMarkdown({ ...(p as GuideProposal), id: item.id, name: item.name, category: item.category, department: item.department });
@@ -265,7 +268,6 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
     },
   );
 
-  const catalogue = () => loadCatalogue(config.cataloguePath);
   const problemsOf = (files: KbFiles, itemId: string, text: string) => checkGuide(files, itemId, text, catalogue(), live.kb.text.normalizer);
   const ITEM_ID = /^[\w.-]{1,64}$/;
 

@@ -15,8 +15,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Database } from '../store/database.ts';
 import type { CaseRouter } from '../../integrations/case-platform/desk/router.ts';
 import { scopeOf } from '../../integrations/case-platform/desk/scope.ts';
-import type { CatalogueItem } from '../../knowledge-base/catalogue.ts';
-import { caseRows, computeStats, conversationRows, questionRows, type StatsContext, type StatsFilter } from '../stats/stats.ts';
+import { bureauView, caseRows, computeStats, conversationRows, questionRows, type StatsContext, type StatsFilter } from '../stats/stats.ts';
 import { toCsv } from '../stats/csv.ts';
 import { unitWarnings, type WarningRules } from '../stats/warnings.ts';
 import { auditOf, staffOf, type StaffAuth } from './staff-routes.ts';
@@ -33,8 +32,8 @@ type Kind = keyof typeof FILTERS;
 
 export interface StatsDeps {
   router: CaseRouter;
-  catalogue: () => CatalogueItem[];
-  guides: () => Array<{ id: string; name: string }>;
+  /** The items of the release in force (they change with a release, so asked each time). */
+  guides: () => StatsContext['guides'];
   timeZone: string;
   warnings: WarningRules;
   now?: () => Date;
@@ -96,7 +95,6 @@ export function statsRoutes(db: Database, auth: StaffAuth, deps: StatsDeps): Rou
   const contextOf = (res: Response): StatsContext => ({
     db,
     router: deps.router,
-    catalogue: deps.catalogue(),
     guides: deps.guides(),
     timeZone: deps.timeZone,
     scope: scopeOf(staffOf(res), deps.router),
@@ -135,7 +133,7 @@ export function statsRoutes(db: Database, auth: StaffAuth, deps: StatsDeps): Rou
       return refused(res, e);
     }
     const ctx = contextOf(res);
-    if (kind !== 'cases' && !(ctx.scope.all && (!f.unit || f.unit === deps.router.root.id))) {
+    if (kind !== 'cases' && !bureauView(ctx, f)) {
       return void res.status(403).json({ error: '会话和提问的明细只对局级开放' });
     }
     const all: Array<Record<string, unknown>> =

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { Queryable } from '../store/database.ts';
-import type { CatalogueItem } from '../../knowledge-base/catalogue.ts';
 import { LOW_CONFIDENCE } from '../../knowledge-base/unanswered.ts';
 import { scopeCondition, type CaseScope } from '../../integrations/case-platform/desk/scope.ts';
 import type { CaseRouter } from '../../integrations/case-platform/desk/router.ts';
@@ -36,9 +35,8 @@ export interface StatsFilter {
 export interface StatsContext {
   db: Queryable;
   router: CaseRouter;
-  catalogue: CatalogueItem[];
-  /** The guides of the release in force (for guides never asked). */
-  guides: Array<{ id: string; name: string }>;
+  /** The items of the release in force: names, category and 警种 of what was asked, and guides never asked. */
+  guides: Array<{ id: string; name: string; category: string; department: string }>;
   timeZone: string;
   scope: CaseScope;
 }
@@ -56,10 +54,8 @@ const median = (xs: number[]): number | null => {
 };
 const hours = (from: Date | string, to: Date | string) => (new Date(to).getTime() - new Date(from).getTime()) / 3_600_000;
 
-/** The units a filter covers within the asker's scope; null when it covers every case the scope sees. */
-export function unitsOf(ctx: Pick<StatsContext, 'router'>, unit?: string): string[] | null {
-  return unit ? ctx.router.subtree(unit) : null;
-}
+/** Conversations, questions and knowledge belong to no unit: they are the bureau level's to see. */
+export const bureauView = (ctx: Pick<StatsContext, 'scope' | 'router'>, f: StatsFilter): boolean => ctx.scope.all && (!f.unit || f.unit === ctx.router.root.id);
 
 /** The conversations begun in the period: one row each, with what happened in it. */
 export async function conversationRows(ctx: StatsContext, f: StatsFilter) {
@@ -125,7 +121,7 @@ export async function questionRows(ctx: StatsContext, f: StatsFilter) {
        FROM question_log WHERE asked_at >= $1 AND asked_at < $2 AND ${QUESTION} AND channel <> 'cli' AND ($3::text IS NULL OR channel = $3) ORDER BY id`,
     [f.from.toISOString(), f.to.toISOString(), f.channel ?? null],
   );
-  const items = new Map(ctx.catalogue.map((c) => [c.id, c]));
+  const items = new Map(ctx.guides.map((g) => [g.id, g]));
   return rows.map((r) => {
     const item = r.item_id ? items.get(r.item_id) : undefined;
     return {
@@ -149,7 +145,7 @@ export type QuestionRow = Awaited<ReturnType<typeof questionRows>>[number];
 export async function caseRows(ctx: StatsContext, f: StatsFilter, now = new Date()) {
   const params: unknown[] = [f.from.toISOString(), f.to.toISOString(), f.channel ?? null];
   const bind = (v: unknown) => `$${params.push(v)}`;
-  const units = unitsOf(ctx, f.unit);
+  const units = f.unit ? ctx.router.subtree(f.unit) : null;
   const { rows } = await ctx.db.query<{
     id: string; type: string; category: string; handling_unit: string; status: string; level: number; channel: string | null;
     created_at: Date | string; due_at: Date | string; closed_at: Date | string | null; first_action: Date | string | null;
@@ -240,9 +236,10 @@ function caseStats(cases: CaseStatRow[]) {
   for (const c of cases) units.set(c.unit, [...(units.get(c.unit) ?? []), c]);
   const distribution = Object.fromEntries(RATINGS.map((r) => [r, 0])) as Record<Rating, number>;
   for (const r of cases.flatMap((c) => c.ratings)) distribution[r]++;
+  const all = summary(cases);
   return {
     cases: {
-      ...summary(cases),
+      ...all,
       byType: group((c) => c.type),
       byCategory: group((c) => c.category),
       byStatus: group((c) => c.status),
@@ -250,9 +247,9 @@ function caseStats(cases: CaseStatRow[]) {
     units: [...units].map(([unit, list]) => ({ unit, name: list[0]!.unitName, ...summary(list) })).sort((a, b) => (b.onTimeRate ?? -1) - (a.onTimeRate ?? -1) || (b.satisfaction ?? -1) - (a.satisfaction ?? -1) || b.opened - a.opened),
     ratings: {
       distribution,
-      rated: cases.reduce((n, c) => n + c.ratings.length, 0),
-      satisfaction: summary(cases).satisfaction,
-      badRatings: cases.filter((c) => c.badRating).length,
+      rated: all.rated,
+      satisfaction: all.satisfaction,
+      badRatings: all.badRatings,
       putRight: cases.filter((c) => c.putRight).length,
       unrated: cases.reduce((n, c) => n + c.unrated, 0),
     },
@@ -279,7 +276,8 @@ async function serviceStats(ctx: StatsContext, f: StatsFilter) {
     }
     return counted(m, name);
   };
-  const itemName = (id: string) => ctx.catalogue.find((c) => c.id === id)?.name ?? id;
+  const names = new Map(ctx.guides.map((g) => [g.id, g.name]));
+  const itemName = (id: string) => names.get(id) ?? id;
   const withQuestions = conversations.filter((c) => c.questions > 0);
   const handed = conversations.filter((c) => c.handedOver);
   const reasons = new Map<string, number>();
@@ -322,14 +320,12 @@ async function serviceStats(ctx: StatsContext, f: StatsFilter) {
 }
 
 export async function computeStats(ctx: StatsContext, f: StatsFilter, now = new Date()) {
-  const bureau = ctx.scope.all && (!f.unit || f.unit === ctx.router.root.id);
   const cases = caseStats(await caseRows(ctx, f, now));
   return {
     period: { from: f.from.toISOString(), to: f.to.toISOString(), timeZone: ctx.timeZone },
     unit: f.unit ?? null,
     channel: f.channel ?? null,
-    // Conversations, questions and knowledge belong to no unit: the bureau level sees them.
-    service: bureau ? await serviceStats(ctx, f) : null,
+    service: bureauView(ctx, f) ? await serviceStats(ctx, f) : null,
     ...cases,
     definitions: DEFINITIONS,
   };

@@ -4,13 +4,10 @@
  * again within 72 h each spoil it), questions by channel and category, cases and ratings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import type { Database } from '../../../bot/store/database.ts';
 import { computeStats } from '../../../bot/stats/stats.ts';
 import { EVERY_CASE } from '../../../integrations/case-platform/desk/scope.ts';
 import { loadRouting } from '../../../integrations/case-platform/desk/router.ts';
-import { loadCatalogue } from '../../../knowledge-base/catalogue.ts';
-import { PROJECT_ROOT } from '../../../bot/config.ts';
 import { testStores } from '../../helpers/databases.ts';
 
 const H = 3_600_000;
@@ -68,8 +65,11 @@ describe.each(testStores)('统计 on $name', (store) => {
       {
         db,
         router: loadRouting(),
-        catalogue: loadCatalogue(path.join(PROJECT_ROOT, 'knowledge-base', 'catalogue.tsv')),
-        guides: [{ id: 'crj-01', name: '普通护照首次申领' }, { id: 'jsz-01', name: 'x' }],
+        guides: [
+          { id: 'crj-01', name: '普通护照首次申领', category: '出入境', department: '出入境' },
+          { id: 'sfz-01', name: '居民身份证首次申领', category: '居民身份证', department: '户政' },
+          { id: 'jsz-01', name: 'x', category: '机动车驾驶证', department: '车管所' },
+        ],
         timeZone: 'Asia/Shanghai',
         scope: EVERY_CASE,
       },
@@ -96,7 +96,7 @@ describe.each(testStores)('统计 on $name', (store) => {
     expect(s.ratings).toMatchObject({ rated: 2, badRatings: 1, putRight: 1, satisfaction: 50 });
     // By channel: WeChat only.
     const w = await computeStats(
-      { db, router: loadRouting(), catalogue: [], guides: [], timeZone: 'Asia/Shanghai', scope: EVERY_CASE },
+      { db, router: loadRouting(), guides: [], timeZone: 'Asia/Shanghai', scope: EVERY_CASE },
       { from: new Date(T0.getTime() - H), to: new Date(T0.getTime() + 24 * H), channel: 'wecom' },
     );
     expect(w.service!.conversations.total).toBe(1);
