@@ -2,8 +2,9 @@
  * 统计 (role supervisor; also a bureau system with the STAFF_API_TOKEN, for its own 数据驾驶舱):
  *
  *   GET /api/stats?from&to&unit&channel         the metrics of bot/stats/definitions.yaml as JSON
- *   GET /api/stats/rows?kind&…&format=json|csv  the rows behind a number (cases, conversations,
- *                                               questions), filtered by a field, as JSON or CSV
+ *   GET /api/stats/rows?kind&where.F=v&format   the rows behind a number (cases, conversations,
+ *                                               questions), narrowed by fields, as JSON, CSV or
+ *                                               an Excel workbook (format=json|csv|xlsx)
  *   GET /api/stats/warnings                     units past a warning threshold (also role handler:
  *                                               their own units, shown in their console)
  *
@@ -16,18 +17,28 @@ import type { Database } from '../store/database.ts';
 import type { CaseRouter } from '../../integrations/case-platform/desk/router.ts';
 import { scopeOf } from '../../integrations/case-platform/desk/scope.ts';
 import { bureauView, caseRows, computeStats, conversationRows, questionRows, type StatsContext, type StatsFilter } from '../stats/stats.ts';
-import { toCsv } from '../stats/csv.ts';
+import { columnsOf, tableOf, toCsv, toXlsx } from '../stats/export.ts';
 import { unitWarnings, type WarningRules } from '../stats/warnings.ts';
 import { auditOf, staffOf, type StaffAuth } from './staff-routes.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_DAYS = 400;
-/** Row fields a drill-down may filter on, per kind. */
+/**
+ * Row fields a drill-down may narrow by, per kind: `where.F=v` keeps the rows whose F is v
+ * (true/false for flags; a list field keeps the rows whose list holds v; `unit` keeps the
+ * cases of that unit and the units below it).
+ */
 const FILTERS = {
-  cases: ['unit', 'type', 'category', 'status', 'channel', 'overdue', 'escalated', 'closedOnTime', 'badRating', 'putRight'],
-  conversations: ['channel', 'handedOver', 'handoverReason', 'caseOpened', 'selfServed', 'repeatedWithin72h'],
-  questions: ['channel', 'intent', 'itemId', 'category', 'department', 'unanswered', 'nearestItem'],
+  cases: ['unit', 'type', 'category', 'status', 'channel', 'day', 'hour', 'overdue', 'escalated', 'closedOnTime', 'rating', 'badRating', 'putRight', 'notRated'],
+  conversations: ['channel', 'day', 'hour', 'handedOver', 'handoverReason', 'caseOpened', 'selfServed', 'repeatedWithin72h'],
+  questions: ['channel', 'day', 'hour', 'intent', 'itemId', 'category', 'department', 'unanswered', 'nearestItem', 'noneOfThese'],
 } as const;
+/** Filters on a value the row holds under another name or shape. */
+const DERIVED: Record<string, (r: Record<string, unknown>) => unknown> = {
+  rating: (r) => r.ratings,
+  notRated: (r) => Number(r.unrated) > 0,
+};
+const SHEET_NAMES = { cases: '诉求', conversations: '会话', questions: '提问' } as const;
 type Kind = keyof typeof FILTERS;
 
 export interface StatsDeps {
@@ -125,9 +136,18 @@ export function statsRoutes(db: Database, auth: StaffAuth, deps: StatsDeps): Rou
     let f: StatsFilter;
     const kind = req.query.kind as Kind;
     const format = (req.query.format ?? 'json') as string;
+    const where: Array<[string, string]> = [];
     try {
       if (!Object.hasOwn(FILTERS, kind)) throw new BadQuery(`kind 只能是 ${Object.keys(FILTERS).join('、')}`);
-      if (!['json', 'csv'].includes(format)) throw new BadQuery('format 只能是 json 或 csv');
+      if (!['json', 'csv', 'xlsx'].includes(format)) throw new BadQuery('format 只能是 json、csv 或 xlsx');
+      for (const [k, v] of Object.entries(req.query)) {
+        if (!k.startsWith('where.')) continue;
+        const field = k.slice('where.'.length);
+        if (!(FILTERS[kind] as readonly string[]).includes(field)) throw new BadQuery(`${kind} 的明细不能按 ${field} 筛选，可用：${FILTERS[kind].join('、')}`);
+        if (typeof v !== 'string' || v.length > 80) throw new BadQuery(`where.${field} 须为一个值`);
+        if (field === 'unit' && !deps.router.has(v)) throw new BadQuery(`没有单位 ${v}`);
+        where.push([field, v]);
+      }
       f = await filterOf(req, res);
     } catch (e) {
       return refused(res, e);
@@ -138,21 +158,31 @@ export function statsRoutes(db: Database, auth: StaffAuth, deps: StatsDeps): Rou
     }
     const all: Array<Record<string, unknown>> =
       kind === 'cases' ? await caseRows(ctx, f, now()) : kind === 'conversations' ? await conversationRows(ctx, f) : await questionRows(ctx, f);
-    // field=value narrows to the rows behind one number (true/false for flags).
-    const rows = all.filter((r) =>
-      FILTERS[kind].every((k) => {
-        const want = req.query[`where.${k}`];
-        if (want === undefined) return true;
-        return String(r[k]) === String(want);
-      }),
-    );
-    await auditOf(res)('stats.rows', { details: { kind, rows: rows.length, format, from: f.from.toISOString(), to: f.to.toISOString(), unit: f.unit ?? null } });
+    const tests = where.map(([field, want]) => {
+      if (field === 'unit') {
+        const units = new Set(deps.router.subtree(want));
+        return (r: Record<string, unknown>) => units.has(String(r.unit));
+      }
+      const value = DERIVED[field] ?? ((r: Record<string, unknown>) => r[field]);
+      return (r: Record<string, unknown>) => {
+        const v = value(r);
+        return Array.isArray(v) ? v.map(String).includes(want) : String(v) === want;
+      };
+    });
+    const rows = all.filter((r) => tests.every((test) => test(r)));
+    await auditOf(res)('stats.rows', { details: { kind, rows: rows.length, format, where: Object.fromEntries(where), from: f.from.toISOString(), to: f.to.toISOString(), unit: f.unit ?? null } });
+    if (format === 'json') return void res.json({ kind, total: rows.length, columns: columnsOf(kind), rows });
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const name = `xiaoan-${kind}-${day(f.from)}-${day(f.to)}`;
+    const table = tableOf(kind, rows, deps.timeZone);
     if (format === 'csv') {
-      const day = (d: Date) => d.toISOString().slice(0, 10);
-      res.set('content-type', 'text/csv; charset=utf-8').set('content-disposition', `attachment; filename="xiaoan-${kind}-${day(f.from)}-${day(f.to)}.csv"`);
-      return void res.send(toCsv(rows));
+      res.set('content-type', 'text/csv; charset=utf-8').set('content-disposition', `attachment; filename="${name}.csv"`);
+      return void res.send(toCsv(table));
     }
-    res.json({ kind, total: rows.length, rows });
+    res
+      .set('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .set('content-disposition', `attachment; filename="${name}.xlsx"`)
+      .send(await toXlsx(table, SHEET_NAMES[kind]));
   });
 
   return router;

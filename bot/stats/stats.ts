@@ -94,6 +94,7 @@ export async function conversationRows(ctx: StatsContext, f: StatsFilter) {
       ORDER BY s.started, s.conversation_id`,
     [f.from.toISOString(), f.to.toISOString(), f.channel ?? null, CONVERSATION_GAP_MINUTES, REPEAT_HOURS],
   );
+  const clock = bureauClock(ctx.timeZone);
   return rows.map((r) => {
     const questions = Number(r.questions);
     const reason = !r.handed_over ? null : r.handover_item ? '答复后仍要人工' : r.handover_after_question || questions > 0 ? '未能回答' : '直接要求人工';
@@ -101,6 +102,7 @@ export async function conversationRows(ctx: StatsContext, f: StatsFilter) {
       conversationId: Number(r.conversation_id),
       channel: r.channel,
       started: new Date(r.started).toISOString(),
+      ...clock(r.started),
       ended: new Date(r.ended).toISOString(),
       messages: Number(r.messages),
       questions,
@@ -116,17 +118,24 @@ export type ConversationRow = Awaited<ReturnType<typeof conversationRows>>[numbe
 
 /** The questions of the period (the CLI's excluded; no 转人工 or emergency), with their item's category and department. */
 export async function questionRows(ctx: StatsContext, f: StatsFilter) {
-  const { rows } = await ctx.db.query<{ id: string; asked_at: Date | string; channel: string; text: string; intent: string; item_id: string | null; top: string | null; confidence: number | null }>(
-    `SELECT id, asked_at, channel, text, intent, item_id, candidates -> 0 ->> 'id' AS top, confidence
-       FROM question_log WHERE asked_at >= $1 AND asked_at < $2 AND ${QUESTION} AND channel <> 'cli' AND ($3::text IS NULL OR channel = $3) ORDER BY id`,
+  // 都不是: a pick of that choice in the same conversation after the question and before the next one.
+  const { rows } = await ctx.db.query<{ id: string; asked_at: Date | string; channel: string; text: string; intent: string; item_id: string | null; top: string | null; confidence: number | null; none_of_these: boolean }>(
+    `SELECT q.id, q.asked_at, q.channel, q.text, q.intent, q.item_id, q.candidates -> 0 ->> 'id' AS top, q.confidence,
+            q.conversation_id IS NOT NULL AND EXISTS (
+              SELECT 1 FROM messages m
+               WHERE m.conversation_id = q.conversation_id AND m.direction = 'in' AND m.kind = 'menu' AND m.text = 'none' AND m.at >= q.asked_at
+                 AND NOT EXISTS (SELECT 1 FROM question_log n WHERE n.conversation_id = q.conversation_id AND n.id > q.id AND n.asked_at <= m.at)) AS none_of_these
+       FROM question_log q WHERE q.asked_at >= $1 AND q.asked_at < $2 AND q.${QUESTION} AND q.channel <> 'cli' AND ($3::text IS NULL OR q.channel = $3) ORDER BY q.id`,
     [f.from.toISOString(), f.to.toISOString(), f.channel ?? null],
   );
   const items = new Map(ctx.guides.map((g) => [g.id, g]));
+  const clock = bureauClock(ctx.timeZone);
   return rows.map((r) => {
     const item = r.item_id ? items.get(r.item_id) : undefined;
     return {
       id: Number(r.id),
       askedAt: new Date(r.asked_at).toISOString(),
+      ...clock(r.asked_at),
       channel: r.channel,
       text: r.text,
       intent: r.intent,
@@ -136,6 +145,7 @@ export async function questionRows(ctx: StatsContext, f: StatsFilter) {
       department: item?.department ?? null,
       nearestItem: r.top,
       unanswered: r.intent === 'out_of_scope' || ((r.intent === 'answer' || r.intent === 'clarify') && (r.confidence ?? 0) < LOW_CONFIDENCE),
+      noneOfThese: r.none_of_these,
     };
   });
 }
@@ -164,6 +174,7 @@ export async function caseRows(ctx: StatsContext, f: StatsFilter, now = new Date
     : [];
   const byCase = new Map<string, typeof surveys>();
   for (const s of surveys) byCase.set(s.case_id, [...(byCase.get(s.case_id) ?? []), s]);
+  const clock = bureauClock(ctx.timeZone);
   return rows.map((r) => {
     const closed = r.closed_at ? new Date(r.closed_at) : null;
     const due = new Date(r.due_at);
@@ -180,6 +191,7 @@ export async function caseRows(ctx: StatsContext, f: StatsFilter, now = new Date
       status: r.status,
       level: r.level,
       createdAt: new Date(r.created_at).toISOString(),
+      ...clock(r.created_at),
       dueAt: due.toISOString(),
       closedAt: closed?.toISOString() ?? null,
       firstActionHours: r.first_action ? Math.round(hours(r.created_at, r.first_action) * 10) / 10 : null,
@@ -196,16 +208,20 @@ export async function caseRows(ctx: StatsContext, f: StatsFilter, now = new Date
 }
 export type CaseStatRow = Awaited<ReturnType<typeof caseRows>>[number];
 
-/** Counts by hour of day (0–23) and by day, in the bureau's time zone. */
-function byTime(times: string[], timeZone: string) {
+/** The bureau's calendar day (YYYY-MM-DD) and hour (0–23) of an instant. */
+export function bureauClock(timeZone: string) {
   const hour = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
   const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return (t: string | Date) => ({ day: day.format(new Date(t)), hour: Number(hour.format(new Date(t))) % 24 });
+}
+
+/** Counts by hour of day (0–23) and by day, from rows that carry their bureau day and hour. */
+function byTime(rows: Array<{ day: string; hour: number }>) {
   const byHour = Array.from({ length: 24 }, () => 0);
   const days = new Map<string, number>();
-  for (const t of times) {
-    const d = new Date(t);
-    byHour[Number(hour.format(d)) % 24]!++;
-    bump(days, day.format(d));
+  for (const r of rows) {
+    byHour[r.hour]!++;
+    bump(days, r.day);
   }
   return { byHour, byDay: [...days].sort(([a], [b]) => a.localeCompare(b)).map(([date, n]) => ({ date, n })) };
 }
@@ -286,24 +302,18 @@ async function serviceStats(ctx: StatsContext, f: StatsFilter) {
   const { rows: clusters } = await ctx.db.query<{ id: string; label: string; asked: number }>(
     "SELECT id, label, asked FROM unanswered_clusters WHERE status = 'open' ORDER BY asked DESC, last_at DESC LIMIT 10",
   );
-  // 都不是: the nearest item of the question just before the pick, in the same conversation.
-  const { rows: none } = await ctx.db.query<{ item: string | null }>(
-    `SELECT (SELECT q.candidates -> 0 ->> 'id' FROM question_log q WHERE q.conversation_id = m.conversation_id AND q.asked_at <= m.at ORDER BY q.asked_at DESC, q.id DESC LIMIT 1) AS item
-       FROM messages m WHERE m.direction = 'in' AND m.kind = 'menu' AND m.text = 'none' AND m.at >= $1 AND m.at < $2`,
-    [f.from.toISOString(), f.to.toISOString()],
-  );
   const asked = new Set(questions.flatMap((q) => (q.itemId ? [q.itemId] : [])));
   const noneOf = new Map<string, number>();
-  for (const r of none) if (r.item) bump(noneOf, r.item);
+  for (const q of questions) if (q.noneOfThese && q.nearestItem) bump(noneOf, q.nearestItem);
   const unansweredOf = new Map<string, number>();
   for (const q of unanswered) if (q.nearestItem) bump(unansweredOf, q.nearestItem);
   return {
-    conversations: { total: conversations.length, byChannel: byChannel(conversations), ...byTime(conversations.map((c) => c.started), ctx.timeZone) },
+    conversations: { total: conversations.length, byChannel: byChannel(conversations), ...byTime(conversations) },
     messages: { total: msg.reduce((n, r) => n + Number(r.n), 0), byChannel: counted(new Map(msg.map((r) => [r.channel, Number(r.n)]))) },
     questions: {
       total: questions.length,
       byChannel: byChannel(questions),
-      ...byTime(questions.map((q) => q.askedAt), ctx.timeZone),
+      ...byTime(questions),
       byCategory: tally((q) => q.category),
       byDepartment: tally((q) => q.department),
       topItems: tally((q) => q.itemId, itemName).slice(0, 10),

@@ -44,7 +44,7 @@ describe('staff console: 统计', () => {
     expect(res.status()).toBe(200);
     expect(res.headers()['content-type']).toContain('text/csv');
     const text = (await res.text()).replace(/^\uFEFF/, '');
-    expect(text.startsWith('id,')).toBe(true);
+    expect(text.startsWith('编号,')).toBe(true);
     return { href, lines: text.trim().split('\r\n') };
   }
 
@@ -128,6 +128,23 @@ describe('staff console: 统计', () => {
     const all = await csvLines(ju);
     expect(new URL(all.href, t.base).searchParams.get('where.overdue')).toBe('true');
     expect(all.lines).toHaveLength(1 + 2);
+    // The headings are the server's, the same as the export's; the rows also come as Excel.
+    expect(await d.locator('[data-test=rows] thead').innerText()).toContain('承办单位');
+    expect(all.lines[0]).toContain('承办单位');
+    const xlsx = await ju.request.get(new URL((await d.locator('[data-test=xlsx]').getAttribute('href'))!, t.base).toString());
+    expect(xlsx.headers()['content-type']).toContain('spreadsheetml');
+    expect((await xlsx.body()).subarray(0, 2).toString()).toBe('PK');
+    await closeDrawer(ju);
+
+    // A slice of 好差评分布 opens the cases rated so.
+    const ratings = ju.locator('[data-test="chart-ratings"] canvas').first();
+    await ratings.scrollIntoViewIfNeeded();
+    const rbox = (await ratings.boundingBox())!;
+    await ratings.click({ position: { x: rbox.width / 2 + 0.48 * (Math.min(rbox.width, rbox.height) / 2), y: rbox.height * 0.44 } });
+    const rated = d.getByText(/^评价：\S+（1 条）$/);
+    await rated.waitFor();
+    const rating = /^评价：(\S+)（/.exec(await rated.innerText())![1]!;
+    expect(await d.locator('[data-test=rows] tbody').innerText()).toContain(rating);
     await closeDrawer(ju);
 
     // A unit's 超期 from the league table: that unit's only.

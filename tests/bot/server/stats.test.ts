@@ -63,8 +63,48 @@ describe('统计: the stats API', () => {
     // A byte-order mark first, so that Excel reads the UTF-8.
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const csv = bytes.subarray(3).toString('utf8');
-    expect(csv.startsWith('id,')).toBe(true);
-    expect(csv.trim().split('\r\n')).toHaveLength(1 + 4);
+    const lines = csv.trim().split('\r\n');
+    expect(lines).toHaveLength(1 + 4);
+    // Chinese headings and words, times in the bureau's zone, as a person reads them.
+    expect(lines[0]!.split(',').slice(0, 6)).toEqual(['编号', '类型', '类别', '承办单位', '渠道', '状态']);
+    const xa2 = lines.find((l) => l.startsWith('XA2,'))!.split(',');
+    expect(xa2.slice(0, 6)).toEqual(['XA2', '求助', '治安', '人民路派出所', '网页对话', '已办结']);
+    expect(xa2[7]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    expect(xa2).toContain('不满意、非常满意');
+
+    // The same rows as an Excel workbook: a header row and one row per record.
+    const xres = await fetch(`${t.base}/api/stats/rows?kind=cases&where.overdue=true&format=xlsx`, { headers: { cookie: ju.cookie } });
+    expect(xres.headers.get('content-type')).toContain('spreadsheetml');
+    expect(xres.headers.get('content-disposition')).toMatch(/xiaoan-cases-.*\.xlsx/);
+    const { default: ExcelJS } = await import('exceljs');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(await xres.arrayBuffer()) as unknown as ArrayBuffer);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.name).toBe('诉求');
+    expect(sheet.rowCount).toBe(1 + 2);
+    expect(sheet.getRow(1).getCell(1).value).toBe('编号');
+    expect([sheet.getRow(2).getCell(1).value, sheet.getRow(3).getCell(1).value].sort()).toEqual(['XA2', 'XA3']);
+
+    // Narrowing: a 分局 takes in its 派出所; a rating, an unrated round, the hour asked.
+    const ids = async (q: string) => ((await ju.get(`/api/stats/rows?kind=cases&${q}`)).body.rows as Array<{ id: string }>).map((r) => r.id).sort();
+    expect(await ids('where.unit=fj-zhongxin')).toEqual(['XA1', 'XA2']);
+    expect(await ids('where.rating=不满意')).toEqual(['XA2']);
+    expect(await ids('where.notRated=true')).toEqual(['XA4']);
+    const rows = (await ju.get('/api/stats/rows?kind=cases')).body;
+    expect(rows.columns[0]).toEqual({ key: 'id', label: '编号' });
+    const xa1 = rows.rows.find((r: { id: string }) => r.id === 'XA1');
+    expect(await ids(`where.day=${xa1.day}&where.hour=${xa1.hour}`)).toContain('XA1');
+    const questions = (await ju.get('/api/stats/rows?kind=questions')).body.rows as Array<{ hour: number }>;
+    const hour = questions[0]!.hour;
+    expect((await ju.get(`/api/stats/rows?kind=questions&where.hour=${hour}`)).body.total).toBe(questions.filter((q) => q.hour === hour).length);
+    // A field the rows cannot be narrowed by, or an unknown unit: refused, and nothing audited.
+    const audits = async () => Number((await t.server.db.query<{ n: string }>("SELECT count(*) AS n FROM audit_log WHERE action = 'stats.rows'")).rows[0]!.n);
+    const before = await audits();
+    expect((await ju.get('/api/stats/rows?kind=cases&where.citizenMobile=13800000000')).status).toBe(400);
+    expect((await ju.get('/api/stats/rows?kind=questions&where.unit=pcs-renmin')).status).toBe(400);
+    expect((await ju.get('/api/stats/rows?kind=cases&where.unit=nowhere')).status).toBe(400);
+    expect((await ju.get('/api/stats/rows?kind=cases&format=pdf')).status).toBe(400);
+    expect(await audits()).toBe(before);
     const handed = (await ju.get('/api/stats/rows?kind=conversations&where.handedOver=true')).body.rows;
     expect(handed).toHaveLength(1);
     expect(handed[0]).toMatchObject({ handoverReason: '答复后仍要人工', selfServed: false });

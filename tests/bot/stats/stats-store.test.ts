@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../bot/store/database.ts';
-import { computeStats } from '../../../bot/stats/stats.ts';
+import { computeStats, questionRows, type StatsContext } from '../../../bot/stats/stats.ts';
 import { EVERY_CASE } from '../../../integrations/case-platform/desk/scope.ts';
 import { loadRouting } from '../../../integrations/case-platform/desk/router.ts';
 import { testStores } from '../../helpers/databases.ts';
@@ -101,5 +101,42 @@ describe.each(testStores)('统计 on $name', (store) => {
     );
     expect(w.service!.conversations.total).toBe(1);
     expect(w.cases.opened).toBe(1);
+  });
+
+  it('marks the questions answered with 都不是 and gives every row its bureau day and hour', async () => {
+    const T1 = new Date(T0.getTime() + 10 * 24 * H); // 2026-11-12 10:00 in Asia/Shanghai
+    const conv = Number((await db.query<{ id: string }>("INSERT INTO conversations (channel, user_id) VALUES ('web', 'n1') RETURNING id")).rows[0]!.id);
+    const ask = async (minutes: number, top: string) => {
+      const at = new Date(T1.getTime() + minutes * 60_000);
+      await db.query(
+        `INSERT INTO question_log (asked_at, channel, text, normalized, intent, item_id, candidates, confidence, latency_ms, conversation_id)
+         VALUES ($1, 'web', '问题', '问题', 'clarify', NULL, $2, 0.5, 5, $3)`,
+        [at, JSON.stringify([{ id: top, score: 0.5 }]), conv],
+      );
+    };
+    const pickNone = (minutes: number) =>
+      db.query("INSERT INTO messages (conversation_id, direction, kind, text, at) VALUES ($1, 'in', 'menu', 'none', $2)", [conv, new Date(T1.getTime() + minutes * 60_000)]);
+    await ask(0, 'crj-01'); // answered 都不是
+    await pickNone(1);
+    await ask(2, 'sfz-01'); // a menu pick, not 都不是
+    await ask(14 * 60, 'crj-01'); // 00:00 the next day, answered 都不是 later on
+    await pickNone(14 * 60 + 5);
+    const ctx: StatsContext = {
+      db,
+      router: loadRouting(),
+      guides: [{ id: 'crj-01', name: '普通护照首次申领', category: '出入境', department: '出入境' }],
+      timeZone: 'Asia/Shanghai',
+      scope: EVERY_CASE,
+    };
+    const f = { from: T1, to: new Date(T1.getTime() + 24 * H) };
+    const rows = await questionRows(ctx, f);
+    expect(rows.map((r) => [r.nearestItem, r.noneOfThese, r.day, r.hour])).toEqual([
+      ['crj-01', true, '2026-11-12', 10],
+      ['sfz-01', false, '2026-11-12', 10],
+      ['crj-01', true, '2026-11-13', 0],
+    ]);
+    const s = await computeStats(ctx, f, new Date(T1.getTime() + 30 * H));
+    expect(s.service!.knowledge.mostNoneOfThese).toEqual([{ key: 'crj-01', name: '普通护照首次申领', n: 2 }]);
+    expect(s.service!.questions.byDay).toEqual([{ date: '2026-11-12', n: 2 }, { date: '2026-11-13', n: 1 }]);
   });
 });

@@ -84,9 +84,9 @@ export function byDayOption(s: Stats): ChartOption {
   const days = daysOf(s.period);
   const of = (list: Array<{ date: string; n: number }>) => {
     const m = new Map(list.map((d) => [d.date, d.n]));
-    return days.map((d) => m.get(d) ?? 0);
+    return days.map((d) => ({ value: m.get(d) ?? 0, key: d }));
   };
-  const line = (name: string, data: number[]): LineSeriesOption => ({ type: 'line', name, data, symbolSize: 5 });
+  const line = (name: string, data: Array<{ value: number; key: string }>): LineSeriesOption => ({ type: 'line', name, data, symbolSize: 7, cursor: 'pointer' });
   return {
     color: ['#1f4e8c', '#36a3a3'],
     tooltip: tooltip('axis'),
@@ -109,8 +109,8 @@ export function byHourOption(s: Stats): ChartOption {
     xAxis: { type: 'category', data: hours, axisLabel: TEXT },
     yAxis: { type: 'value', minInterval: 1, axisLabel: TEXT },
     series: [
-      { type: 'bar', name: '会话', data: s.service?.conversations.byHour ?? [], barMaxWidth: 12 },
-      { type: 'bar', name: '提问', data: s.service?.questions.byHour ?? [], barMaxWidth: 12 },
+      { type: 'bar', name: '会话', data: (s.service?.conversations.byHour ?? []).map((n, h) => ({ value: n, key: String(h) })), barMaxWidth: 12, cursor: 'pointer' },
+      { type: 'bar', name: '提问', data: (s.service?.questions.byHour ?? []).map((n, h) => ({ value: n, key: String(h) })), barMaxWidth: 12, cursor: 'pointer' },
     ],
   };
 }

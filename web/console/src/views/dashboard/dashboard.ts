@@ -58,7 +58,7 @@ export interface StatsFilter { from: string; to: string; unit: string; channel: 
 export type RowKind = 'cases' | 'conversations' | 'questions';
 export type Where = Record<string, string | boolean>;
 export type Row = Record<string, unknown>;
-export interface RowPage { kind: RowKind; total: number; rows: Row[] }
+export interface RowPage { kind: RowKind; total: number; columns: Array<{ key: string; label: string }>; rows: Row[] }
 
 /** One drill-down: the rows behind a number. */
 export interface Drill { title: string; kind: RowKind; where: Where }
@@ -74,11 +74,11 @@ export const loadStats = (f: StatsFilter) => api<Stats>(`/api/stats?${filterPara
 export const loadWarnings = () => api<{ rules: WarningRules; warnings: UnitWarning[] }>('/api/stats/warnings');
 
 /** The drill-down's address: the page's filter, the kind, `where.FIELD=value` for each field, and the format. */
-export function rowsUrl(f: StatsFilter, d: Pick<Drill, 'kind' | 'where'>, format: 'json' | 'csv' = 'json'): string {
+export function rowsUrl(f: StatsFilter, d: Pick<Drill, 'kind' | 'where'>, format: 'json' | 'csv' | 'xlsx' = 'json'): string {
   const p = filterParams(f);
   p.set('kind', d.kind);
   for (const [k, v] of Object.entries(d.where)) p.set(`where.${k}`, String(v));
-  if (format === 'csv') p.set('format', 'csv');
+  if (format !== 'json') p.set('format', format);
   return `/api/stats/rows?${p}`;
 }
 export const loadRows = (f: StatsFilter, d: Drill) => api<RowPage>(rowsUrl(f, d));
@@ -113,50 +113,10 @@ export const hoursText = (v: number | null | undefined) => (v === null || v === 
 export const STATUS_NAMES: Record<string, string> = { submitted: '待受理', accepted: '已受理', in_progress: '办理中', replied: '已答复', closed: '已办结' };
 export const INTENT_NAMES: Record<string, string> = { answer: '作答', clarify: '请群众选择', out_of_scope: '超出范围' };
 
-/** The columns of a drill-down, per kind: the row's field and its Chinese heading. */
-export const COLUMNS: Record<RowKind, Array<{ key: string; label: string; width?: number }>> = {
-  cases: [
-    { key: 'id', label: '编号', width: 120 },
-    { key: 'type', label: '类型', width: 70 },
-    { key: 'category', label: '类别', width: 90 },
-    { key: 'unitName', label: '承办单位', width: 140 },
-    { key: 'channel', label: '渠道', width: 90 },
-    { key: 'status', label: '状态', width: 80 },
-    { key: 'createdAt', label: '登记时间', width: 140 },
-    { key: 'dueAt', label: '办理期限', width: 140 },
-    { key: 'closedAt', label: '办结时间', width: 140 },
-    { key: 'firstActionHours', label: '首次处置（小时）', width: 100 },
-    { key: 'closeHours', label: '办结（小时）', width: 90 },
-    { key: 'closedOnTime', label: '按期办结', width: 80 },
-    { key: 'overdue', label: '超期', width: 60 },
-    { key: 'escalated', label: '升级', width: 60 },
-    { key: 'ratings', label: '评价', width: 120 },
-    { key: 'badRating', label: '差评', width: 60 },
-    { key: 'putRight', label: '差评整改', width: 80 },
-  ],
-  conversations: [
-    { key: 'conversationId', label: '会话', width: 80 },
-    { key: 'channel', label: '渠道', width: 90 },
-    { key: 'started', label: '开始时间', width: 140 },
-    { key: 'ended', label: '最后消息', width: 140 },
-    { key: 'messages', label: '消息', width: 60 },
-    { key: 'questions', label: '提问', width: 60 },
-    { key: 'handedOver', label: '转人工', width: 70 },
-    { key: 'handoverReason', label: '转人工原因', width: 120 },
-    { key: 'caseOpened', label: '登记诉求', width: 80 },
-    { key: 'repeatedWithin72h', label: '72小时内再问', width: 100 },
-    { key: 'selfServed', label: '自助解决', width: 80 },
-  ],
-  questions: [
-    { key: 'id', label: '编号', width: 70 },
-    { key: 'askedAt', label: '提问时间', width: 140 },
-    { key: 'channel', label: '渠道', width: 90 },
-    { key: 'text', label: '内容' },
-    { key: 'intent', label: '处理', width: 90 },
-    { key: 'itemName', label: '事项', width: 160 },
-    { key: 'category', label: '类别', width: 90 },
-    { key: 'department', label: '警种', width: 100 },
-    { key: 'nearestItem', label: '最接近事项', width: 100 },
-    { key: 'unanswered', label: '未答', width: 60 },
-  ],
+/** Column widths in the drawer (the headings and their order come with the rows, from the server). */
+export const WIDTHS: Record<string, number> = {
+  id: 110, type: 70, category: 90, unitName: 140, channel: 90, status: 80, level: 80, createdAt: 140, dueAt: 140, closedAt: 140,
+  firstActionHours: 100, closeHours: 90, closedOnTime: 80, overdue: 60, escalated: 60, ratings: 120, unrated: 90, badRating: 60, putRight: 80,
+  conversationId: 80, started: 140, ended: 140, messages: 60, questions: 60, handedOver: 70, handoverReason: 120, caseOpened: 80,
+  repeatedWithin72h: 100, selfServed: 80, askedAt: 140, intent: 90, itemName: 160, department: 100, nearestItem: 100, unanswered: 60, noneOfThese: 90,
 };
