@@ -50,6 +50,9 @@ export interface ParsedGuide {
   lines: { key: Record<string, number>; questions: number[]; sections: Record<string, number> };
 }
 
+/** A section's lines, one fact each, as quoted: blank lines dropped, indentation trimmed. */
+export const sectionLines = (section: string): string[] => section.split('\n').map((l) => l.trim()).filter(Boolean);
+
 /** A guide file's YAML front matter (group 1) between its two --- lines. */
 export const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 

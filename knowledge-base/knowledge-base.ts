@@ -1,6 +1,6 @@
 /** Opens the knowledge base: guides, lexicon, the persisted index, retriever and terms. */
 import type { Config } from '../bot/config.ts';
-import { readGuideSet, type GuideSet } from './guide-set.ts';
+import { fileProblems, readGuideSet, type GuideSet } from './guide-set.ts';
 import { embeddingsProvider } from './embeddings/provider.ts';
 import { openIndex, type KnowledgeIndex, type Progress } from './knowledge-index.ts';
 import { loadCalibration } from './retrieval/confidence.ts';
@@ -25,12 +25,11 @@ export class GuideProblemsError extends Error {}
 
 export async function openKnowledgeBase(config: Config, onProgress?: Progress): Promise<KnowledgeBase> {
   const set = readGuideSet(config.guidesDir);
-  const broken = set.files.filter((f) => f.parsed.problems.length);
+  const broken = fileProblems(set);
   if (broken.length) {
-    const first = broken[0]!.parsed.problems[0]!;
-    throw new GuideProblemsError(
-      `${broken.length} guide file(s) have problems, e.g. ${first.file}:${first.line}: ${first.message}. Run "npx xiaoan kb validate".`,
-    );
+    const first = broken[0]!;
+    const files = new Set(broken.map((p) => p.file)).size;
+    throw new GuideProblemsError(`${files} guide file(s) have problems, e.g. ${first.file}:${first.line}: ${first.message}. Run "npx xiaoan kb validate".`);
   }
   const text = loadTextPipeline(config.lexiconDir);
   const { index, built } = await openIndex(config.dataDir, set, text, embeddingsProvider(config.embeddings), onProgress);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { CatalogueItem } from './catalogue.ts';
 import type { Problem } from './guide.ts';
 import type { GuideSet } from './guide-set.ts';
+import { alignmentProblems } from './english-guide.ts';
 import type { Normalizer } from './text/normalize.ts';
 
 export const MIN_QUESTIONS = 8;
@@ -76,6 +77,28 @@ export function validateGuideSet(set: GuideSet, catalogue: CatalogueItem[], norm
     }
   }
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+}
+
+/**
+ * What is out of step in the English versions: a file that does not parse, a name or id
+ * that fits no guide, a section whose lines no longer match the Chinese, a figure the Chinese
+ * line does not state. These do not block a release: 小安 answers such a line (or item) in
+ * Chinese, marked so, until the English is brought in step.
+ */
+export function englishProblems(set: GuideSet): Problem[] {
+  const problems: Problem[] = [];
+  const chinese = new Map(set.guides.map((g) => [g.id, g]));
+  for (const f of set.englishFiles) {
+    problems.push(...f.parsed.problems);
+    const en = f.parsed.guide;
+    if (!en?.id) continue;
+    if (path.basename(f.file) !== `${en.id}.en.md`) problems.push({ file: f.file, line: 2, message: `file name does not match id "${en.id}"`, fix: `rename the file to ${en.id}.en.md`, field: 'id' });
+    const zh = chinese.get(en.id);
+    if (!zh) problems.push({ file: f.file, line: 2, message: `no Chinese guide ${en.id}.md for this English version`, fix: 'use the id of a guide in this folder, or remove the file', field: 'id' });
+    else problems.push(...alignmentProblems(en, zh));
+  }
+
+  return problems;
 }
 
 export function formatProblem(p: Problem, cwd = process.cwd()): string {

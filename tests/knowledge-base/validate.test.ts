@@ -1,11 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, PROJECT_ROOT } from '../../bot/config.ts';
 import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
 import { readGuideSet } from '../../knowledge-base/guide-set.ts';
 import { loadTextPipeline } from '../../knowledge-base/text-pipeline.ts';
-import { validateGuideSet } from '../../knowledge-base/validate.ts';
+import { englishProblems, validateGuideSet } from '../../knowledge-base/validate.ts';
 import { copyGuides, removeDir } from '../helpers/kb.ts';
 
 const config = loadConfig({});
@@ -14,10 +14,15 @@ const { normalizer } = loadTextPipeline(config.lexiconDir);
 const few = catalogue.filter((c) => ['sfz-04', 'sfz-06', 'crj-01'].includes(c.id));
 
 describe('the shipped guide set', () => {
-  it('covers all 121 catalogue items with no problem', () => {
+  it('covers all 121 catalogue items with no problem, the English versions in step', () => {
     const set = readGuideSet(config.guidesDir);
     const problems = validateGuideSet(set, catalogue, normalizer);
     expect(problems).toEqual([]);
+    expect(englishProblems(set)).toEqual([]);
+    // English for the items foreigners and travellers use, and the most asked.
+    const foreign = catalogue.filter((c) => ['出入境', '外国人管理'].includes(c.category) || c.id === 'jsz-11').map((c) => c.id);
+    expect(foreign.filter((id) => !set.english.has(id))).toEqual([]);
+    expect(set.english.size).toBeGreaterThanOrEqual(foreign.length + 20);
     expect(set.guides).toHaveLength(121);
     expect(catalogue).toHaveLength(121);
     for (const g of set.guides) expect(g.questions.length).toBeGreaterThanOrEqual(8);
@@ -55,6 +60,29 @@ describe('validateGuideSet errors', () => {
     writeFileSync(file, fn(readFileSync(file, 'utf8')));
   };
   const problems = () => validateGuideSet(readGuideSet(dir), few, normalizer);
+
+  it('holds an English version to the Chinese guide it translates, line by line and figure by figure', () => {
+    dir = copyGuides(['sfz-04', 'sfz-06', 'crj-01']);
+    cpSync(path.join(config.guidesDir, 'crj-01.en.md'), path.join(dir, 'crj-01.en.md'));
+    const set = readGuideSet(dir);
+    expect(set.guides.map((g) => g.id).sort()).toEqual(['crj-01', 'sfz-04', 'sfz-06']);
+    expect(set.english.get('crj-01')?.sections['收费标准']?.[0]).toContain('120');
+    expect(englishProblems(set)).toEqual([]);
+    const editEn = (fn: (t: string) => string) => {
+      const file = path.join(dir, 'crj-01.en.md');
+      writeFileSync(file, fn(readFileSync(file, 'utf8')));
+    };
+    // A fee the Chinese line does not state, a dropped line, an unknown heading.
+    editEn((t) => t.replace(/(## Fees\n- [^\n]*?)120/, '$1150').replace(/(## Tips\n)- [^\n]*\n/, '$1').replace('## Process', '## Steps'));
+    // Out of step, not broken: the Chinese guides stay valid, the English is reported.
+    expect(problems()).toEqual([]);
+    const found = englishProblems(readGuideSet(dir));
+    expect(found.map((p) => p.field)).toEqual(expect.arrayContaining(['收费标准', '温馨提示', '办理流程']));
+    expect(found.find((p) => p.field === '收费标准')!.message).toContain('150');
+    expect(found.find((p) => p.field === '温馨提示')!.message).toMatch(/lines, the Chinese/);
+    expect(found.some((p) => p.message.includes('unknown section "## Steps"'))).toBe(true);
+    expect(found.every((p) => p.file.endsWith('crj-01.en.md'))).toBe(true);
+  });
 
   it('passes a clean copy', () => {
     dir = copyGuides(['sfz-04', 'sfz-06', 'crj-01']);
