@@ -3,8 +3,9 @@
  * the eval and, later, the dialog's understand step.
  *   rules (emergency first) → retrieval → answer / clarify / out of scope
  */
+import { handleEmergency } from '../handlers/emergency.ts';
 import { composeAnswer, type Answer } from '../handlers/policy-answer.ts';
-import { text } from '../handlers/texts.ts';
+import { inLanguage, isEnglish, text, type Language } from '../handlers/texts.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
 import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
@@ -33,6 +34,8 @@ export interface AskResult {
   emergency?: Emergency;
   situation?: string;
   features?: ConfidenceFeatures;
+  /** The language of the question, and of the answer. */
+  lang: Language;
   /** Whether the message names a public-security service term (the dialog reuses it). */
   namesService?: boolean;
 }
@@ -50,6 +53,11 @@ export class Asker {
     if (query.length > MAX_QUESTION_CHARS) {
       throw new QuestionError(`问题太长了，请控制在 ${MAX_QUESTION_CHARS} 字以内 (question longer than ${MAX_QUESTION_CHARS} characters)`);
     }
+    const lang: Language = isEnglish(query, this.kb.text.lexicon.stopwords) ? 'en' : 'zh';
+    return inLanguage(lang, () => this.understand(query, lang, started));
+  }
+
+  private async understand(query: string, lang: Language, started: number): Promise<AskResult> {
     const { normalizer, lexicon } = this.kb.text;
     const cleaned = normalizer.clean(query);
     const r = await this.kb.retriever.retrieve(query);
@@ -64,6 +72,7 @@ export class Asker {
       aspect: r.aspect,
       confidence: round(r.confidence),
       features: r.features,
+      lang,
       namesService: hasServiceTerm,
     };
     const done = (rest: Pick<AskResult, 'intent' | 'item' | 'answer'> & Partial<AskResult>): AskResult => ({
@@ -73,9 +82,8 @@ export class Asker {
     });
 
     if (rule?.intent === 'emergency') {
-      const e = rule.emergency;
-      const also = e.also.length ? text('emergency_also', { numbers: e.also.join('、') }) : '';
-      return done({ intent: 'emergency', item: null, emergency: e, answer: { text: text('emergency', { number: e.number, reason: e.reason, also }), sources: [] } });
+      const told = handleEmergency(rule.emergency).replies[0] as { text: string };
+      return done({ intent: 'emergency', item: null, emergency: rule.emergency, answer: { text: told.text, sources: [] } });
     }
     if (rule) return done({ intent: rule.intent, item: null, answer: { text: text(rule.intent), sources: [] } });
     const evidence = Math.max(r.features.questionSim, r.features.coverage);
@@ -94,7 +102,7 @@ export class Asker {
         intent: 'answer',
         item: { id: top.id, name: top.name },
         situation: situation?.name,
-        answer: composeAnswer(guide, r.aspect, lexicon.aspects, situation),
+        answer: composeAnswer(guide, { aspect: r.aspect, rules: lexicon.aspects, situation, query: r.normalized, text: this.kb.text, english: this.kb.set.english.get(guide.id) }),
       });
     }
     const offered = r.candidates.filter((c) => c.score >= top.score * CLARIFY_SHARE);
@@ -102,7 +110,7 @@ export class Asker {
       intent: 'clarify',
       item: null,
       answer: {
-        text: `${text('clarify')}\n${offered.map((c, i) => `${i + 1}. ${c.name}`).join('\n')}`,
+        text: `${text('clarify')}\n${offered.map((c, i) => `${i + 1}. ${(lang === 'en' && this.kb.set.english.get(c.id)?.name) || c.name}`).join('\n')}`,
         sources: [],
       },
     });

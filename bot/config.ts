@@ -53,6 +53,15 @@ const schema = z
     EMBEDDINGS_BASE_URL: optionalUrl('EMBEDDINGS_BASE_URL'),
     EMBEDDINGS_MODEL: z.string().trim().optional(),
     EMBEDDINGS_API_KEY: z.string().trim().optional(),
+    LLM_BASE_URL: optionalUrl('LLM_BASE_URL'),
+    LLM_MODEL: z.string().trim().optional(),
+    LLM_API_KEY: z.string().trim().optional(),
+    LLM_TIMEOUT_MS: z.coerce
+      .number({ message: 'LLM_TIMEOUT_MS must be a number of milliseconds' })
+      .int('LLM_TIMEOUT_MS must be a whole number of milliseconds')
+      .min(100, 'LLM_TIMEOUT_MS must be at least 100')
+      .max(10_000, 'LLM_TIMEOUT_MS must be at most 10000 (the citizen is waiting; the extractive answer is sent on timeout)')
+      .default(2_000),
     EMBEDDINGS_DIMENSIONS: z.coerce
       .number({ message: 'EMBEDDINGS_DIMENSIONS must be a number' })
       .int()
@@ -155,6 +164,9 @@ function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   if (env.EMBEDDINGS_BASE_URL?.trim() && !env.EMBEDDINGS_MODEL?.trim()) {
     problems.push('EMBEDDINGS_MODEL: EMBEDDINGS_MODEL is required when EMBEDDINGS_BASE_URL is set (e.g. bge-m3)');
   }
+  if (env.LLM_BASE_URL?.trim() && !env.LLM_MODEL?.trim()) {
+    problems.push('LLM_MODEL: LLM_MODEL is required when LLM_BASE_URL is set (e.g. qwen2.5-7b-instruct), or unset LLM_BASE_URL to answer without a chat model');
+  }
   return problems;
 }
 
@@ -172,6 +184,11 @@ export interface Config {
   embeddings:
     | { kind: 'hashed' }
     | { kind: 'openai'; baseURL: string; model: string; apiKey?: string; dimensions?: number };
+  /**
+   * Optional chat model that may rephrase answer units (integrations/llm); null when off.
+   * apiKey is a secret: never log this object.
+   */
+  llm: { baseUrl: string; model: string; apiKey?: string; timeoutMs: number } | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   officesPath: string;
   handoffMode: 'none' | 'queue';
@@ -255,6 +272,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           dimensions: c.EMBEDDINGS_DIMENSIONS,
         }
       : { kind: 'hashed' },
+    llm: c.LLM_BASE_URL
+      ? { baseUrl: c.LLM_BASE_URL, model: c.LLM_MODEL!, apiKey: c.LLM_API_KEY || undefined, timeoutMs: c.LLM_TIMEOUT_MS }
+      : null,
     logLevel: c.LOG_LEVEL,
     officesPath: path.join(kb, 'offices.yaml'),
     handoffMode: c.HANDOFF_MODE,

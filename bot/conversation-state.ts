@@ -3,6 +3,7 @@
  * changed only by the turn pipeline. It holds the topic only: what the citizen is owed (a
  * notice that found no open chat, a survey) lives in tables and survives a reset or expiry.
  */
+import type { Emergency } from './understand/rule-intent.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
 import type { MenuItem } from './messages.ts';
 import type { CaseType } from '../integrations/case-platform/types.ts';
@@ -29,7 +30,7 @@ export interface CaseDraft {
 
 export type Awaiting =
   | { kind: 'clarify'; candidates: string[] }
-  | { kind: 'situation'; itemId: string; aspect: Aspect }
+  | { kind: 'situation'; itemId: string; aspect: Aspect; /** The question asked, normalised: its answer is chosen by it once the 情形 is known. */ query?: string }
   | { kind: 'case'; step: CaseStep; draft: CaseDraft }
   | { kind: 'rating'; surveyId: number; caseId: string; round: number; level: number }
   | { kind: 'rating_reason'; surveyId: number; caseId: string; round: number; level: number; rating: string }
@@ -46,6 +47,12 @@ export interface ConversationState {
   menu?: MenuItem[];
   /** The last few questions (masked), for hand-over summaries. */
   recent: string[];
+  /** The emergency told last, while the conversation stays with it (handlers/emergency.ts). */
+  emergency?: Emergency & { at: string };
+  /** A hash of the last answer, so that the same question asked again is not met by the same words alone. */
+  lastAnswer?: string;
+  /** 'en' while the citizen writes in English (replies follow); absent for Chinese. */
+  lang?: 'en';
   /** Last place the citizen shared, for the nearest office. */
   location?: { lat: number; lng: number };
   lastAt?: string;

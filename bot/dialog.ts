@@ -4,14 +4,15 @@
  * loads and saves state, persists messages and performs effects.
  *
  * Order: emergency (always, even while a human owns the chat) → silence while handed
- * over → non-text → menu choice → 重新开始 → a pending message → abuse → a pending 情形
- * → the question, read with the current item as context.
+ * over → non-text → menu choice → 重新开始 → a pending message → abuse → an emergency still
+ * held (the number again, until the citizen moves on) → a pending 情形 → the question, read
+ * with the current item as context.
  */
 import { stripAspectWords } from '../knowledge-base/retrieval/aspect.ts';
 import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
 import type { Situation } from '../knowledge-base/guide.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
-import { handleEmergency } from '../handlers/emergency.ts';
+import { handleEmergency, heldEmergency, stayWithEmergency } from '../handlers/emergency.ts';
 import type { HandlerContext, HandlerOutput } from '../handlers/handler.ts';
 import { handleHandoff } from '../handlers/handoff.ts';
 import { continueCase, startCase } from '../handlers/case-dialog.ts';
@@ -41,7 +42,7 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
 
   if (message) {
     const emergency = detectEmergency(cleaned, lexicon.intents);
-    if (emergency) return handleEmergency(emergency);
+    if (emergency) return handleEmergency(emergency, state);
   }
   if (handedOver) return { replies: [], meta: { intent: 'silent' } };
   if (inbound.kind !== 'text' && inbound.kind !== 'menu') return handleNonText(ctx);
@@ -71,19 +72,33 @@ export async function runTurn(ctx: HandlerContext, handedOver: boolean): Promise
   }
   if (lexicon.intents.abuse.some((p) => p.test(cleaned))) return handleAbuse();
 
+  // After an emergency, what follows stays with it unless it plainly asks about something else.
+  const held = heldEmergency(state);
+  if (held) {
+    const r = await deps.asker.ask(message);
+    const movedOn = (r.intent === 'answer' && r.confidence >= ANSWER_AT && r.namesService) || ['greeting', 'handoff', 'case', 'progress'].includes(r.intent);
+    if (!movedOn) return { ...stayWithEmergency(held), asked: r };
+    delete state.emergency;
+    return answerQuestion(ctx, message, r);
+  }
+
   if (state.awaiting?.kind === 'situation') {
     const guide = deps.kb.index.guides.get(state.awaiting.itemId)!;
     const s = detectSituation(guide, normalizer.normalize(message), normalizer);
-    if (s) return answerItem(ctx, guide.id, state.awaiting.aspect, s);
+    if (s) return answerItem(ctx, guide.id, state.awaiting.aspect, s, state.awaiting.query);
   }
   return answerQuestion(ctx, message);
 }
 
-async function answerQuestion(ctx: HandlerContext, message: string): Promise<HandlerOutput> {
+async function answerQuestion(ctx: HandlerContext, message: string, asked?: AskResult): Promise<HandlerOutput> {
   const { state, deps } = ctx;
-  const r = await deps.asker.ask(message);
+  const r = asked ?? (await deps.asker.ask(message));
   const meta = { candidates: r.candidates, aspect: r.aspect };
   const withMeta = (out: HandlerOutput): HandlerOutput => ({ ...out, asked: r, meta: { ...meta, ...out.meta } });
+
+  // "要体检吗" after a licence answer is about the licence, not a hospital's.
+  const inContext = state.itemId && r.intent === 'out_of_scope' && r.aspect !== 'general' ? await readInContext(ctx, message, r) : null;
+  if (inContext && inContext.itemId === state.itemId) return withMeta(answerItem(ctx, inContext.itemId, inContext.aspect, inContext.situation, r.normalized));
 
   switch (r.intent) {
     case 'emergency': // already handled; kept for exhaustiveness
@@ -102,12 +117,12 @@ async function answerQuestion(ctx: HandlerContext, message: string): Promise<Han
   }
 
   const contextual = state.itemId ? await readInContext(ctx, message, r) : null;
-  if (contextual) return withMeta(answerItem(ctx, contextual.itemId, contextual.aspect, contextual.situation));
+  if (contextual) return withMeta(answerItem(ctx, contextual.itemId, contextual.aspect, contextual.situation, r.normalized));
 
   if (r.intent === 'answer' && r.item) {
     const guide = deps.kb.index.guides.get(r.item.id)!;
     const situation = detectSituation(guide, r.normalized, deps.kb.text.normalizer);
-    return withMeta(answerItem(ctx, r.item.id, r.aspect, situation));
+    return withMeta(answerItem(ctx, r.item.id, r.aspect, situation, r.normalized));
   }
   const offered = r.candidates.filter((c) => c.score >= (r.candidates[0]?.score ?? 0) * 0.35);
   if (r.intent === 'clarify' && offered.length) return withMeta(clarify(ctx, offered, r.aspect));
@@ -142,6 +157,19 @@ export async function readInContext(
   // "那护照呢" while on 身份证 names another service: a new question, not a sibling of this item.
   const currentName = deps.kb.text.normalizer.normalize(current.name);
   const namesOther = deps.kb.terms.named(r.normalized).some((t) => !currentName.includes(t) && !current.category.includes(t));
+
+  // The citizen states their circumstance ("我25岁", "外地户口可以吗", "买家是外地的"): it
+  // names the current item's 情形, or asks whether its conditions are met. Words that
+  // describe the citizen ("外地户口") name no new service; any other service term does.
+  const patterns = deps.kb.text.lexicon.intents.circumstance;
+  const circumstance = patterns.some((p) => p.test(r.normalized));
+  const beyond = patterns.reduce((t, p) => t.replace(new RegExp(p.source, 'gi'), ' '), r.normalized);
+  const namesBeyond = deps.kb.terms.named(beyond).some((t) => !currentName.includes(t) && !current.category.includes(t));
+  if (circumstance && !namesBeyond) {
+    const named = detectSituation(current, r.normalized, deps.kb.text.normalizer);
+    if (named) return { itemId: current.id, aspect: r.aspect !== 'general' ? r.aspect : (state.aspect ?? 'materials'), situation: named };
+    return { itemId: current.id, aspect: r.aspect !== 'general' ? r.aspect : 'eligibility', situation: findSituation(current.situations, state.situation) };
+  }
   if (!confidentElsewhere && !namesOther && [...message].length <= 15 && (SIBLING_CUE.test(message) || (!namesService && [...message].length <= 8))) {
     const core = coreName(ctx, current.name);
     const moved = await deps.asker.ask(`${core} ${message.replace(SIBLING_CUE, '')}`);
@@ -202,7 +230,7 @@ async function handleMenu(ctx: HandlerContext, id: string): Promise<HandlerOutpu
       const guide = deps.kb.index.guides.get(state.awaiting.itemId)!;
       const chosen = arg === 'unknown' ? 'unknown' : guide.situations[Number(arg)];
       if (!chosen) break;
-      return answerItem(ctx, guide.id, state.awaiting.aspect, chosen);
+      return answerItem(ctx, guide.id, state.awaiting.aspect, chosen, state.awaiting.query);
     }
     case 'none':
       return noneOfThese(ctx);

@@ -42,7 +42,9 @@ import { CaseService } from './cases/service.ts';
 import { enqueue } from './store/outbox.ts';
 import type { Config } from './config.ts';
 import { wellFormed } from './storable-text.ts';
-import { text } from '../handlers/texts.ts';
+import { Rephraser } from '../handlers/rephrase.ts';
+import { createChatClient, type ChatClient } from '../integrations/llm/index.ts';
+import { inLanguage, isEnglish, text } from '../handlers/texts.ts';
 import { isOpen } from './service-hours.ts';
 import { fallbackLog, type Logger } from './log.ts';
 import { turnDuration } from './metrics.ts';
@@ -72,6 +74,8 @@ export interface EngineOptions {
   now?: () => Date;
   /** Where each turn is logged (one line: turn id, channel, intent, item, latency). */
   log?: Logger;
+  /** A chat model that may rephrase policy answers behind the grounding guard (LLM_BASE_URL). */
+  llm?: ChatClient | null;
 }
 
 interface TurnState {
@@ -109,6 +113,8 @@ export class DialogEngine {
       serviceOpen: () => o.serviceOpen?.(this.now()) ?? true,
       cases: o.cases,
       caseRouter: o.caseRouter,
+      // The guard's verdict on every answer offered to the model, one log line each.
+      ...(o.llm ? { rephraser: new Rephraser(o.llm, o.kb, (verdict) => o.log?.info({ llm: verdict }, 'llm answer')) } : {}),
     };
     this.botkit = new BotkitEngine((inbound) => this.decide(inbound));
   }
@@ -317,8 +323,18 @@ export class DialogEngine {
   /** Called by botkit inside the turn: the decision itself. */
   private async decide(inbound: Inbound): Promise<Reply[]> {
     const turn = this.turns.get(keyOf(inbound))!;
-    const ctx: HandlerContext = { inbound, state: turn.conversation.state, deps: this.deps };
-    turn.output = await runTurn(ctx, turn.conversation.handedOver);
+    const state = turn.conversation.state;
+    const ctx: HandlerContext = { inbound, state, deps: this.deps };
+    // The citizen's language is that of their last words (a menu pick keeps it).
+    const said = inbound.kind === 'text' ? (inbound.text ?? '').trim() : '';
+    if (said) {
+      if (isEnglish(said, this.deps.kb.text.lexicon.stopwords)) state.lang = 'en';
+      else delete state.lang;
+    }
+    turn.output = await inLanguage(state.lang ?? 'zh', async () => {
+      const out = await runTurn(ctx, turn.conversation.handedOver);
+      return this.deps.rephraser && out.rephrasable ? this.deps.rephraser.rephrase(out, said) : out;
+    });
     return turn.output.replies;
   }
 }
@@ -373,6 +389,7 @@ export function createDialogEngine(
     caseRouter,
     deliver,
     log: o.log?.child({ component: 'dialog' }),
+    llm: createChatClient(config.llm),
   });
   return engine;
 }

@@ -15,18 +15,20 @@ import { Retriever } from '../knowledge-base/retrieval/retriever.ts';
 import { readDataset, type EvalCase } from './dataset.ts';
 import { computeMetrics, top1Correct, type Metrics, type Outcome } from './metrics.ts';
 import { markdownReport } from './report.ts';
+import { BaselineSearch } from './baseline.ts';
 
 export const DATASETS_DIR = path.join(PROJECT_ROOT, 'eval', 'datasets');
 export const DEV_SET = path.join(DATASETS_DIR, 'dev.jsonl');
 
-export async function evaluate(kb: KnowledgeBase, cases: EvalCase[], categories: Map<string, string>): Promise<Outcome[]> {
+/** Runs each case through 小安 (and through the baseline, when given, for its items). */
+export async function evaluate(kb: KnowledgeBase, cases: EvalCase[], categories: Map<string, string>, baseline?: BaselineSearch): Promise<Outcome[]> {
   const asker = new Asker(kb);
   // Warm-up: the first question pays for lazy initialisation, not the figures.
   await asker.ask('身份证');
   const outcomes: Outcome[] = [];
   for (const c of cases) {
     const r = await asker.ask(c.q);
-    outcomes.push({ c, r, category: c.item ? categories.get(c.item) : undefined });
+    outcomes.push({ c, r, category: c.item ? categories.get(c.item) : undefined, ...(baseline && c.intent === 'answer' ? { baseline: baseline.rank(c.q) } : {}) });
   }
   return outcomes;
 }
@@ -61,10 +63,11 @@ export async function runEvalCommand(config: Config, o: { dataset?: string[]; fi
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     index: `${kb.index.meta.itemCount} items, ${kb.index.meta.chunkCount} chunks, ${kb.index.meta.embeddings}, checksum ${kb.index.meta.checksum.slice(0, 12)}`,
   };
+  const baseline = new BaselineSearch(kb.index.chunks, kb.text);
   const all: Record<string, Metrics> = {};
   for (const file of files) {
     const name = path.basename(file, '.jsonl');
-    const metrics = computeMetrics(await evaluate(kb, readDataset(file, ids), categories));
+    const metrics = computeMetrics(await evaluate(kb, readDataset(file, ids), categories, baseline));
     all[name] = metrics;
     const md = markdownReport(name, metrics, context);
     writeFileSync(path.join(o.out, `${name}.md`), md);

@@ -6,6 +6,7 @@ import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
 import type { Office } from '../knowledge-base/offices.ts';
 import type { CaseService } from '../bot/cases/service.ts';
 import type { CaseRouter } from '../integrations/case-platform/desk/router.ts';
+import type { Rephrasable, Rephraser } from './rephrase.ts';
 
 export interface DialogDeps {
   kb: KnowledgeBase;
@@ -20,6 +21,8 @@ export interface DialogDeps {
   serviceOpen: () => boolean;
   cases: CaseService;
   caseRouter: CaseRouter;
+  /** A chat model that may rephrase policy answers (LLM_BASE_URL); absent: answers are extractive. */
+  rephraser?: Rephraser;
 }
 
 export interface HandlerContext {
@@ -37,4 +40,6 @@ export interface HandlerOutput {
   handedOver?: boolean;
   /** How the question was understood, for the question log. */
   asked?: AskResult;
+  /** The guide lines of a policy answer, which a chat model may rephrase. */
+  rephrasable?: Rephrasable;
 }

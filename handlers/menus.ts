@@ -2,7 +2,8 @@
 import type { Guide } from '../knowledge-base/guide.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
 import type { MenuItem, Reply } from '../bot/messages.ts';
-import { text, textList } from './texts.ts';
+import type { EnglishGuide } from '../knowledge-base/english-guide.ts';
+import { currentLanguage, text, textList } from './texts.ts';
 
 const FOLLOW_UP: Array<Exclude<Aspect, 'general' | 'conditions' | 'process'>> = ['materials', 'fees', 'time', 'place', 'online'];
 
@@ -12,12 +13,13 @@ export function followUpMenu(asked: Aspect): Reply {
   return { type: 'menu', head: text('follow_up_head'), items };
 }
 
-export function situationMenu(guide: Guide): Reply {
+export function situationMenu(guide: Guide, english?: EnglishGuide): Reply {
+  const name = (zh: string) => (currentLanguage() === 'en' && english?.situations.find((s) => s.zh === zh)?.name) || zh;
   return {
     type: 'menu',
     head: text('situation_head'),
     items: [
-      ...guide.situations.map((s, i) => ({ id: `situation:${i}`, label: s.name })),
+      ...guide.situations.map((s, i) => ({ id: `situation:${i}`, label: name(s.name) })),
       { id: 'situation:unknown', label: text('situation_unknown') },
     ],
   };

@@ -1,88 +1,188 @@
 /**
- * A policy answer: the part of the guide the citizen asked for, quoted from the guide and
- * never composed from elsewhere, with the source guide named.
+ * A policy answer: the lines of the guide that hold the fact asked, first, then the source
+ * guide and section; quoted from the guide and never composed from elsewhere. A list asked
+ * for (材料, 流程) comes whole; "怎么办" gets a short overview (what to bring, cost, time,
+ * where) with a menu for the rest.
  */
-import type { Guide, SectionName, Situation } from '../knowledge-base/guide.ts';
+import { answerUnits, chooseUnits, quoted, type AnswerUnit } from '../knowledge-base/answer-units.ts';
+import { sectionLines, type Guide, type SectionName, type Situation } from '../knowledge-base/guide.ts';
 import type { Aspect, AspectRule } from '../knowledge-base/lexicon.ts';
-import { text } from './texts.ts';
+import type { TextPipeline } from '../knowledge-base/text-pipeline.ts';
+import { figures, type EnglishGuide } from '../knowledge-base/english-guide.ts';
+import { currentLanguage, text } from './texts.ts';
 
 export interface Answer {
   text: string;
   sources: Array<{ itemId: string; section: string }>;
+  /** The guide lines the answer quotes (absent for answers that are not from a guide). */
+  units?: AnswerUnit[];
+}
+
+export interface AnswerRequest {
+  aspect: Aspect;
+  rules: AspectRule[];
+  situation: Situation | null;
+  /** The citizen said they do not know their 情形: list every 情形's materials. */
+  situationUnknown?: boolean;
+  /** The question, normalised, and the text tools: lines are chosen by it. Without it the aspect's own section answers. */
+  query?: string;
+  text?: TextPipeline;
+  /** The guide's English version, for a citizen writing in English. */
+  english?: EnglishGuide;
+}
+
+/**
+ * The words an answer quotes, in the turn's language: the English line that translates a
+ * guide line where the English version has it, else the Chinese (and the reply says so).
+ */
+class Quoter {
+  readonly en: boolean;
+  chineseOnly = false;
+  constructor(private readonly guide: Guide, private readonly english: EnglishGuide | undefined) {
+    this.en = currentLanguage() === 'en';
+  }
+  get name(): string {
+    return this.en && this.english ? this.english.name : this.guide.name;
+  }
+  /** A line of a section (or of a 情形's materials), by its place. */
+  line(section: SectionName, index: number, zh: string, situation?: string): string {
+    if (!this.en) return zh;
+    const lines = situation
+      ? this.english?.situations.find((s) => s.zh === situation)?.materials
+      : sectionLines(this.guide.sections[section]).length === this.english?.sections[section]?.length
+        ? this.english.sections[section]
+        : undefined;
+    const en = lines?.[index];
+    // A figure the Chinese line does not state means the English is out of date: the Chinese is right.
+    if (en && figures(en).every((f) => figures(zh).includes(f))) return en;
+    this.chineseOnly = true;
+    return zh;
+  }
+  section(section: SectionName): string[] {
+    return sectionLines(this.guide.sections[section]).map((l, i) => this.line(section, i, l));
+  }
+  situationName(s: Situation): string {
+    return (this.en && this.english?.situations.find((x) => x.zh === s.name)?.name) || s.name;
+  }
+  materials(s: Situation): string[] {
+    return s.materials.map((m, i) => this.line('所需材料', i, m, s.name));
+  }
+  /** The closing of a reply: "(原文为中文)" where Chinese had to stand in. */
+  done(body: string): string {
+    return this.chineseOnly ? `${body}\n${text('original_chinese')}` : body;
+  }
 }
 
 /** Lines of 办理地点与渠道 that are about doing it online. */
 export const ONLINE = /网上|线上|网办|app|APP|平台|12123|小程序|公众号|网站|在线|全程网办/;
+/** Aspects whose answer is the whole list of their section. */
+const WHOLE: Aspect[] = ['materials', 'process'];
+/** Yes/no questions: a line that plainly says yes or no is led by 可以 / 不可以. */
+const YES_NO: Aspect[] = ['eligibility', 'proxy'];
+const YES = /可以|可在|可由|可委托|可申请|可凭|均可|也可|不受.{0,10}限制|无需本人|不需要本人/;
+const NO = /不能|不可以|不得|不予|不可(?!以)|须本人|必须本人|应当本人|本人到场|本人亲自|不适用|不办理|不受理/;
+/** "窗口：", "网上：" before a fact: the overview's own label says it. */
+const LABEL = /^(?:窗口|网上|线上|线下|现场|自助|咨询|全国通办)[：:]\s*/;
+/** The overview keeps each fact to about this many characters. */
+const BRIEF = 36;
 
-const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
-/** The first n facts of a section as one line: list markers dropped, joined with "；". */
-const firstLines = (s: string, n: number) =>
-  lines(s)
-    .slice(0, n)
-    .map((l) => l.replace(/^(?:[-*•]|\d+[.、])\s*/, '').replace(/[。；;]$/, ''))
-    .join('；') + '。';
-
-/**
- * @param situationUnknown the citizen said they do not know their 情形: list every 情形's materials.
- */
-export function composeAnswer(guide: Guide, aspect: Aspect, rules: AspectRule[], situation: Situation | null, situationUnknown = false): Answer {
-  const source = text('answer_source', { name: guide.name });
-  const sources: Answer['sources'] = [];
-  const use = (section: SectionName) => {
-    sources.push({ itemId: guide.id, section });
-    return guide.sections[section];
-  };
-
-  if (aspect === 'general') {
-    const parts = [
-      `【${guide.name}】`,
-      `${text('overview.conditions')}：${firstLines(use('办理条件'), 2)}`,
-      situation
-        ? `${text('overview.materials')}（${situation.name}）：\n${situationMaterials(situation)}`
-        : `${text('overview.materials')}：${firstLines(use('所需材料'), 3)}`,
-      `${text('overview.fees')}：${firstLines(use('收费标准'), 2)}`,
-      `${text('overview.time')}：${firstLines(use('办理时限'), 1)}`,
-      `${text('overview.place')}：${firstLines(
-        lines(use('办理地点与渠道'))
-          .filter((l) => !ONLINE.test(l))
-          .join('\n') || guide.sections['办理地点与渠道'],
-        2,
-      )}`,
-    ];
-    const online = lines(guide.sections['办理地点与渠道']).filter((l) => ONLINE.test(l));
-    if (online.length) parts.push(`${text('overview.online')}：${firstLines(online.join('\n'), 2)}`);
-    if (situation) sources.push({ itemId: guide.id, section: '所需材料' });
-    parts.push(source);
-    return { text: parts.join('\n'), sources: dedupe(sources) };
+/** A line cut at the last clause boundary (outside brackets) before `max` characters, "等" marking the cut. */
+function brief(line: string, max = BRIEF): string {
+  let s = quoted(line).replace(LABEL, '');
+  if (s.length <= max) return s;
+  // A closing remark in brackets ("（可现场照相）") is detail the overview can leave out.
+  const remark = /^(.{4,}?)（[^（）]*）$/.exec(s);
+  if (remark && remark[1]!.length <= max) return remark[1]!;
+  if (remark) s = remark[1]!;
+  let depth = 0;
+  let cut = -1;
+  for (let i = 0; i <= max && i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '（' || c === '(') depth++;
+    else if (c === '）' || c === ')') depth = Math.max(0, depth - 1);
+    else if (depth === 0 && '；，、'.includes(c)) cut = i;
   }
+  return `${s.slice(0, cut > 8 ? cut : max)}等`;
+}
 
+export function composeAnswer(guide: Guide, req: AnswerRequest): Answer {
+  const { aspect, rules, situation } = req;
+  const q = new Quoter(guide, req.english);
+  if (aspect === 'general') return overview(guide, situation, q);
   const rule = rules.find((r) => r.key === aspect)!;
-  const header = text('aspect_header', { name: guide.name, label: rule.label });
-  let body: string;
-  if (aspect === 'materials') {
-    body = use('所需材料');
-    if (situation) {
-      body = `${text('situation_header', { situation: situation.name })}\n${situationMaterials(situation)}\n${body}`;
-    } else if (guide.situations.length && situationUnknown) {
-      body = `${body}\n${guide.situations.map((s) => `${text('situation_header', { situation: s.name })}\n${situationMaterials(s)}`).join('\n')}`;
-    } else if (guide.situations.length) {
-      body = `${body}\n${text('situation_pick', { choices: guide.situations.map((s) => s.name).join(' / ') })}`;
-    }
-  } else if (aspect === 'online') {
-    const section = use('办理地点与渠道');
-    const online = lines(section).filter((l) => ONLINE.test(l));
-    body = online.length ? online.join('\n') : section;
-  } else {
-    body = use(rule.section as SectionName);
+  if (WHOLE.includes(aspect) || !req.text) return wholeSection(guide, rule, situation, req.situationUnknown ?? false, q);
+
+  const choice = chooseUnits(guide, rule, req.query ?? '', req.text, situation);
+  // A yes/no about a circumstance the guide never names: say so, then what the conditions are.
+  const unnamed = YES_NO.includes(aspect) && !choice.matched && Boolean(req.query);
+  const units = unnamed ? answerUnits(guide, req.text).filter((u) => u.section === '办理条件').slice(0, 2) : choice.units;
+  if (!units.length) return wholeSection(guide, rule, situation, false, q);
+  const stop = q.en ? '.' : '。';
+  const lines = units.map((u) => `${quoted(q.line(u.section, u.index, u.text, u.situation))}${stop}`.replace(/([.!?])\.$/, '$1'));
+  if (unnamed) lines.unshift(text('answer_unnamed'));
+  else if (YES_NO.includes(aspect)) {
+    const first = units[0]!.text;
+    const yes = YES.test(first);
+    const no = NO.test(first);
+    if (yes !== no) lines[0] = `${text(yes ? 'answer_yes' : 'answer_no')}${lines[0]}`;
   }
-  return { text: `【${header}】\n${body}\n${source}`, sources: dedupe(sources) };
+  const sections = [...new Set(units.map((u) => u.section))];
+  const body = lines.join('\n');
+  const named = q.en ? sections.map((s) => rules.find((r) => r.sections[0] === s)?.labelEn ?? s).join(', ') : sections.join('、');
+  return {
+    text: q.done(`${body}\n${text('answer_source_section', { name: q.name, sections: named })}`),
+    sources: sections.map((s) => ({ itemId: guide.id, section: s })),
+    units,
+  };
 }
 
-function situationMaterials(s: Situation): string {
-  return s.materials.map((m) => `- ${m}`).join('\n');
+/** A list asked for, whole: the materials (by 情形) or the steps. */
+function wholeSection(guide: Guide, rule: AspectRule, situation: Situation | null, situationUnknown: boolean, q: Quoter): Answer {
+  const section: SectionName = rule.sections[0]!;
+  const list = (s: Situation) => `${text('situation_header', { situation: q.situationName(s) })}\n${q.materials(s).map((m) => `- ${m}`).join('\n')}`;
+  let body = q.section(section).join('\n');
+  if (section === '所需材料') {
+    if (situation) body = `${list(situation)}\n${body}`;
+    else if (guide.situations.length && situationUnknown) body = `${body}\n${guide.situations.map(list).join('\n')}`;
+    else if (guide.situations.length) body = `${body}\n${text('situation_pick', { choices: guide.situations.map((s) => q.situationName(s)).join(' / ') })}`;
+  }
+  const header = text('aspect_header', { name: q.name, label: q.en ? rule.labelEn : rule.label });
+  return { text: q.done(`【${header}】\n${body}\n${text('answer_source', { name: q.name })}`), sources: [{ itemId: guide.id, section }] };
 }
 
-function dedupe(sources: Answer['sources']): Answer['sources'] {
-  const seen = new Set<string>();
-  return sources.filter((s) => !seen.has(s.section) && seen.add(s.section));
+/** "怎么办": what to bring, the cost, the time and where, each in brief, under about 200 characters. */
+function overview(guide: Guide, situation: Situation | null, q: Quoter): Answer {
+  const first = (s: SectionName, keep: (l: string) => boolean = () => true) => {
+    const lines = sectionLines(guide.sections[s]);
+    const i = lines.findIndex(keep);
+    return i < 0 ? '' : q.line(s, i, lines[i]!);
+  };
+  const cut = (line: string, max = BRIEF) => (q.en ? briefEnglish(line, max * 3) : brief(line, max));
+  const materials = situation
+    ? `${q.materials(situation).slice(0, 3).map((m) => cut(m, 16)).join(q.en ? '; ' : '、')}${situation.materials.length > 3 ? (q.en ? ' …' : '等') : ''}`
+    : cut(first('所需材料'), 40);
+  const materialsLabel = situation ? `${text('overview.materials')}${q.en ? ` (${q.situationName(situation)})` : `（${situation.name}）`}` : text('overview.materials');
+  const placeLines = sectionLines(guide.sections['办理地点与渠道']);
+  const placeAt = Math.max(0, placeLines.findIndex((l) => !ONLINE.test(l)));
+  const onlineAt = placeLines.findIndex((l, i) => ONLINE.test(l) && i !== placeAt);
+  const colon = q.en ? ': ' : '：';
+  const parts = [
+    `【${q.name}】`,
+    `${materialsLabel}${colon}${materials}`,
+    `${text('overview.fees')}${colon}${cut(first('收费标准'))}`,
+    `${text('overview.time')}${colon}${cut(first('办理时限'))}`,
+    `${text('overview.place')}${colon}${cut(placeLines[placeAt] ? q.line('办理地点与渠道', placeAt, placeLines[placeAt]) : '')}`,
+  ];
+  if (onlineAt >= 0 && parts.join('').length < (q.en ? 450 : 150)) parts.push(`${text('overview.online')}${colon}${cut(q.line('办理地点与渠道', onlineAt, placeLines[onlineAt]!), 30)}`);
+  parts.push(text('answer_source', { name: q.name }));
+  const sections: SectionName[] = ['所需材料', '收费标准', '办理时限', '办理地点与渠道'];
+  return { text: q.done(parts.join('\n')), sources: sections.map((s) => ({ itemId: guide.id, section: s })) };
+}
+
+/** An English line cut at a clause boundary near max characters. */
+function briefEnglish(line: string, max: number): string {
+  const s = quoted(line).replace(/^(?:Window|Online|In person|Self-service|Enquiries|Nationwide)[:：]\s*/i, '').replace(/\.$/, '');
+  if (s.length <= max) return s;
+  const cut = Math.max(s.lastIndexOf('; ', max), s.lastIndexOf(', ', max));
+  return `${s.slice(0, cut > 20 ? cut : max)} …`;
 }

@@ -5,21 +5,35 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { SECTION_NAMES, type SectionName } from './guide.ts';
 
 export interface AspectRule {
   key: Aspect;
   label: string;
-  section: string;
+  /** The label in English replies. */
+  labelEn: string;
+  /** The guide sections that answer it, most likely first (the first is the aspect's own). */
+  sections: SectionName[];
+  /** Patterns of a guide line that answers this kind of question ("90日内", "有效期"). */
+  cues: RegExp[];
   patterns: RegExp[];
-  /** The same patterns with the g flag, for removing every match. */
+  /** The same patterns with the g flag, for removing every match (none where the words also name the item). */
   global: RegExp[];
 }
-export const ASPECTS = ['materials', 'fees', 'time', 'place', 'conditions', 'process', 'online'] as const;
+export const ASPECTS = [
+  'materials', 'fees', 'time', 'place', 'conditions', 'process', 'online',
+  // Question types that a section of their own does not answer: a line anywhere in the guide does.
+  'validity', 'deadline', 'proxy', 'consequence', 'eligibility', 'exam', 'urgent',
+] as const;
 export type Aspect = (typeof ASPECTS)[number] | 'general';
 
 export interface EmergencyRule {
   number: string;
   reason: string;
+  reasonEn: string;
+  /** What to do now, said again while the citizen stays with the emergency. */
+  advice: string;
+  adviceEn: string;
   also: string[];
   patterns: RegExp[];
   /** A match of one of these cancels the rule (a crash last month is not an emergency now). */
@@ -46,6 +60,8 @@ export interface IntentRules {
   abuse: RegExp[];
   /** "重新开始": forget the conversation's context. */
   restart: RegExp[];
+  /** A follow-up that states the citizen's circumstance: read with the current item. */
+  circumstance: RegExp[];
   outOfScope: ScopeRule[];
 }
 
@@ -104,28 +120,36 @@ export function loadLexicon(dir: string): Lexicon {
   const genericWords = wordList('generic-words.txt');
   const pinyinWords = [...wordList('pinyin-words.txt')];
 
-  const aspectsRaw = parse(text('aspects.yaml')) as Record<string, { label: string; section: string; patterns: string[] }>;
+  const aspectsRaw = parse(text('aspects.yaml')) as Record<string, { label: string; label_en?: string; sections: string[]; cues?: string[]; patterns: string[]; keep_words?: boolean }>;
   const aspects: AspectRule[] = Object.entries(aspectsRaw).map(([key, v]) => {
     if (!(ASPECTS as readonly string[]).includes(key)) {
       throw new LexiconError(`aspects.yaml: unknown aspect "${key}" (known: ${ASPECTS.join(', ')})`);
     }
+    const sections = v.sections ?? [];
+    const unknown = sections.find((s) => !(SECTION_NAMES as readonly string[]).includes(s));
+    if (!sections.length || unknown !== undefined) {
+      throw new LexiconError(`aspects.yaml: ${key}.sections must list guide sections (${SECTION_NAMES.join('、')})${unknown ? `, not "${unknown}"` : ''}`);
+    }
     return {
       key: key as Aspect,
       label: v.label,
-      section: v.section,
+      labelEn: v.label_en ?? v.label,
+      sections: sections as SectionName[],
+      cues: (v.cues ?? []).map((p, i) => compile('aspects.yaml', `${key}.cues[${i}]`, p)),
       patterns: (v.patterns ?? []).map((p, i) => compile('aspects.yaml', `${key}[${i}]`, p)),
-      global: (v.patterns ?? []).map((p) => new RegExp(String(p), 'gi')),
+      global: v.keep_words ? [] : (v.patterns ?? []).map((p) => new RegExp(String(p), 'gi')),
     };
   });
 
   const raw = parse(text('intents.yaml')) as {
-    emergency: Array<{ number: string; reason: string; also?: string[]; patterns: string[]; unless?: string[] }>;
+    emergency: Array<{ number: string; reason: string; reason_en?: string; advice?: string; advice_en?: string; also?: string[]; patterns: string[]; unless?: string[] }>;
     handoff: string[];
     case: string[];
     progress: string[];
     how_to?: string[];
     abuse?: string[];
     restart?: string[];
+    circumstance?: string[];
     greeting: { words: string[] };
     out_of_scope: Array<{ topic: string; where: string; patterns?: string[]; always?: string[] }>;
   };
@@ -134,6 +158,9 @@ export function loadLexicon(dir: string): Lexicon {
     emergency: raw.emergency.map((e, i) => ({
       number: String(e.number),
       reason: e.reason,
+      reasonEn: e.reason_en ?? e.reason,
+      advice: e.advice ?? '',
+      adviceEn: e.advice_en ?? e.advice ?? '',
       also: (e.also ?? []).map(String),
       patterns: list(`emergency[${i}]`, e.patterns),
       unless: list(`emergency[${i}].unless`, e.unless),
@@ -144,6 +171,7 @@ export function loadLexicon(dir: string): Lexicon {
     howTo: list('how_to', raw.how_to),
     abuse: list('abuse', raw.abuse),
     restart: list('restart', raw.restart),
+    circumstance: list('circumstance', raw.circumstance),
     greetingWords: (raw.greeting?.words ?? []).map((w) => String(w).toLowerCase()),
     outOfScope: raw.out_of_scope.map((s, i) => ({
       topic: s.topic,

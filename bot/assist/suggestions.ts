@@ -7,9 +7,12 @@
  * Pure decision-making over the knowledge base; the assistant around it keeps the call's
  * context and the log.
  */
-import { ONLINE } from '../../handlers/policy-answer.ts';
+import { composeAnswer, ONLINE } from '../../handlers/policy-answer.ts';
+import { inLanguage } from '../../handlers/texts.ts';
 import type { Guide, SectionName, Situation } from '../../knowledge-base/guide.ts';
 import type { Aspect } from '../../knowledge-base/lexicon.ts';
+import { chooseUnits } from '../../knowledge-base/answer-units.ts';
+import type { TextPipeline } from '../../knowledge-base/text-pipeline.ts';
 import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
 import { detectSituation } from '../../knowledge-base/retrieval/situation.ts';
 import type { Asker, AskResult } from '../ask.ts';
@@ -113,7 +116,7 @@ export async function suggest(deps: SuggestDeps, text: string, context: CallCont
   }
   if (reading) {
     const guide = kb.index.guides.get(reading.itemId)!;
-    const draft = phoneSuggestion(guide, reading.aspect, reading.situation);
+    const draft = suggestionFor(kb, guide, reading.aspect, reading.situation, r);
     return outcome({ intent: 'answer', suggestions: [draft], context: contextOf(draft) });
   }
 
@@ -129,7 +132,7 @@ export async function suggest(deps: SuggestDeps, text: string, context: CallCont
     const guide = kb.index.guides.get(c.id)!;
     // A 情形 the caller named before stays known while the call stays on its item.
     const situation = detectSituation(guide, r.normalized, kb.text.normalizer) ?? (guide.id === context.itemId ? known(guide, context.situation) : null);
-    return phoneSuggestion(guide, r.aspect, situation);
+    return suggestionFor(kb, guide, r.aspect, situation, r);
   });
   return outcome({ intent: 'answer', suggestions, context: contextOf(suggestions[0]!) });
 }
@@ -138,7 +141,7 @@ const firstSentence = (s: string) => /^[^。！？]*[。！？]?/.exec(s.trim())
 
 // ---- Phone answers ----------------------------------------------------------------------
 
-const LABELS: Record<Exclude<Aspect, 'general'>, string> = {
+const LABELS: Partial<Record<Exclude<Aspect, 'general'>, string>> = {
   materials: '所需材料',
   fees: '收费',
   time: '时限',
@@ -147,6 +150,8 @@ const LABELS: Record<Exclude<Aspect, 'general'>, string> = {
   process: '流程',
   online: '网上办理',
 };
+/** Aspects a caller is told in full from their own section; the others from the guide lines that answer the question. */
+const OWN_SECTION: Aspect[] = ['materials', 'place', 'process'];
 
 /** A guide line as a spoken fact: list markers and the closing stop dropped. */
 const fact = (line: string) => line.trim().replace(/^(?:[-*•]|\d+[.、])\s*/, '').replace(/[。；;，,\s]+$/, '');
@@ -185,6 +190,11 @@ interface Part {
   facts: string[];
 }
 
+/** Guide lines chosen for the question, as spoken facts (the first line's section names the part). */
+function linesPart(units: Array<{ section: SectionName; text: string }>): Part {
+  return { section: units[0]?.section ?? '办理条件', facts: units.map((u) => fact(u.text)) };
+}
+
 /** The part of the guide that answers one aspect, as a few spoken facts. */
 function partFor(guide: Guide, aspect: Exclude<Aspect, 'general'>, situation: Situation | null, brief: boolean): Part {
   const s = guide.sections;
@@ -221,7 +231,31 @@ function partFor(guide: Guide, aspect: Exclude<Aspect, 'general'>, situation: Si
       return { label: LABELS.conditions, section: '办理条件', facts: firstFacts(linesOf(s['办理条件']), n(2)) };
     case 'process':
       return { label: LABELS.process, section: '办理流程', facts: firstFacts(linesOf(s['办理流程']), n(3), 120) };
+    default:
+      // A question type answered by lines anywhere in the guide, asked without its words: the conditions.
+      return { label: LABELS.conditions, section: '办理条件', facts: firstFacts(linesOf(s['办理条件']), n(2)) };
   }
+}
+
+/**
+ * A caller speaking English: the chat's English answer (the guide's English lines, or the
+ * Chinese marked 原文为中文), for staff to read out; in Chinese, the phone phrasing.
+ */
+function suggestionFor(kb: KnowledgeBase, guide: Guide, aspect: Aspect, situation: Situation | null, r: AskResult): SuggestionDraft {
+  if (r.lang !== 'en') return phoneSuggestion(guide, aspect, situation, { query: r.normalized, text: kb.text });
+  const answer = inLanguage('en', () =>
+    composeAnswer(guide, { aspect, rules: kb.text.lexicon.aspects, situation, situationUnknown: !situation && aspect === 'materials', query: r.normalized, text: kb.text, english: kb.set.english.get(guide.id) }),
+  );
+  const english = kb.set.english.get(guide.id);
+  return {
+    itemId: guide.id,
+    itemName: english?.name ?? guide.name,
+    aspect,
+    situation: situation?.name ?? null,
+    text: answer.text,
+    sources: answer.sources.map((s) => ({ itemId: s.itemId, section: s.section as SectionName })),
+    askCaller: [],
+  };
 }
 
 /** 请问您是A，还是B？ — the 情形 of the guide, as one question to the caller. */
@@ -237,11 +271,14 @@ export function situationQuestion(situations: Situation[]): string | null {
  * One suggestion: the facts of the aspect asked, quoted from the guide (a general question:
  * where, what to bring, how much and how long, one fact each), then the source.
  */
-export function phoneSuggestion(guide: Guide, aspect: Aspect, situation: Situation | null): SuggestionDraft {
+export function phoneSuggestion(guide: Guide, aspect: Aspect, situation: Situation | null, asked?: { query: string; text: TextPipeline }): SuggestionDraft {
+  const rule = asked?.text.lexicon.aspects.find((a) => a.key === aspect);
   const parts: Part[] =
     aspect === 'general'
       ? (['place', 'materials', 'fees', 'time'] as const).map((a) => partFor(guide, a, situation, true))
-      : [partFor(guide, aspect, situation, false)];
+      : asked && rule && !OWN_SECTION.includes(aspect)
+        ? [linesPart(chooseUnits(guide, rule, asked.query, asked.text, situation).units)]
+        : [partFor(guide, aspect, situation, false)];
   const said = parts.filter((p) => p.facts.length);
   const body =
     aspect === 'general' || (aspect === 'materials' && situation)

@@ -236,7 +236,7 @@ export class Inbox {
     const guide = this.kb.index.guides.get(itemId);
     if (!guide) throw new InboxError(`没有事项 ${itemId}`, 400);
     const item = await this.held(id, agent);
-    const answer = composeAnswer(guide, 'general', this.kb.text.lexicon.aspects, null);
+    const answer = composeAnswer(guide, { aspect: 'general', rules: this.kb.text.lexicon.aspects, situation: null });
     const card: Reply = {
       type: 'card',
       title: guide.name,

@@ -11,6 +11,9 @@ export interface Emergency {
   number: string;
   also: string[];
   reason: string;
+  reasonEn: string;
+  advice: string;
+  adviceEn: string;
 }
 
 export type RuleIntent =
@@ -30,7 +33,7 @@ export const WEAK_EVIDENCE = 0.4;
 export function detectEmergency(cleaned: string, rules: IntentRules): Emergency | null {
   for (const r of rules.emergency) {
     if (r.patterns.some((p) => p.test(cleaned)) && !r.unless.some((p) => p.test(cleaned))) {
-      return { number: r.number, also: r.also, reason: r.reason };
+      return { number: r.number, also: r.also, reason: r.reason, reasonEn: r.reasonEn, advice: r.advice, adviceEn: r.adviceEn };
     }
   }
   return null;

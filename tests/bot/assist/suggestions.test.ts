@@ -49,3 +49,17 @@ describe('phone answers', () => {
     expect(situationQuestion(g.situations)).toBe('请问您是在户籍地补领，还是在非户籍地异地补领？');
   });
 });
+
+describe('a caller speaking English', () => {
+  it('gets an English suggestion from the English guide, for staff to read out', async () => {
+    const { suggest } = await import('../../../bot/assist/suggestions.ts');
+    const { Asker } = await import('../../../bot/ask.ts');
+    const out = await suggest({ kb, asker: new Asker(kb) }, 'How much does a passport cost?', {});
+    expect(out.intent).toBe('answer');
+    const s = out.suggestions[0]!;
+    expect(s.text).toContain('120 yuan');
+    expect(s.text).toContain('Source: service guide');
+    expect(s.itemName).toMatch(/passport/i);
+    expect(s.sources[0]!.section).toBe('收费标准');
+  });
+});

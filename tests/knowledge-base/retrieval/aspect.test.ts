@@ -17,7 +17,22 @@ describe('detectAspect', () => {
     ['在哪里办居住证', 'place'],
     ['办证窗口地址', 'place'],
     ['什么条件可以落户', 'conditions'],
-    ['外地人能不能办', 'conditions'],
+    ['外地人能不能办', 'eligibility'],
+    // The question types that a line anywhere in the guide answers.
+    ['护照有效期是几年', 'validity'],
+    ['驾照到期前多久可以换', 'deadline'],
+    ['老人去世多久之内要销户', 'deadline'],
+    ['办完多久能拿到', 'time'],
+    ['身份证能让家里人代领吗', 'proxy'],
+    ['必须本人去吗', 'proxy'],
+    ['驾照过期了会怎么样', 'consequence'],
+    ['年检超期没去会罚款吗', 'consequence'],
+    ['违章罚款怎么交', 'general'],
+    ['换驾照要体检吗', 'exam'],
+    ['科目一考什么', 'exam'],
+    ['明天要坐飞机身份证丢了', 'urgent'],
+    ['护照能加急吗', 'urgent'],
+    ['身份证过期了怎么办', 'general'],
     ['办理流程是怎样的', 'process'],
     ['网上能办吗', 'online'],
     ['交管12123上可以换证吗', 'online'],
@@ -27,8 +42,9 @@ describe('detectAspect', () => {
     expect(aspect(q)).toBe(expected);
   });
 
-  it('strips aspect words for item retrieval but never to nothing', () => {
+  it('strips aspect words for item retrieval but never to nothing, nor the words that also name an item', () => {
     expect(stripAspectWords('护照多少钱', lexicon.aspects)).toBe('护照');
+    expect(stripAspectWords(normalizer.normalize('换驾照的体检去哪做'), lexicon.aspects)).toContain('体检');
     expect(stripAspectWords('多少钱', lexicon.aspects)).toBe('多少钱');
   });
 });
