@@ -35,10 +35,18 @@ export interface AnswerRequest {
  * The words an answer quotes, in the turn's language: the English line that translates a
  * guide line where the English version has it, else the Chinese (and the reply says so).
  */
+/** A figure or practice the guide leaves to the city: the reply says where to check it. */
+const LOCAL = /以本市.{0,12}为准/;
+
 class Quoter {
   readonly en: boolean;
   chineseOnly = false;
-  constructor(private readonly guide: Guide, private readonly english: EnglishGuide | undefined) {
+  local = false;
+  constructor(
+    private readonly guide: Guide,
+    private readonly english: EnglishGuide | undefined,
+    private readonly whereToCheck: Record<string, { zh: string; en: string }> = {},
+  ) {
     this.en = currentLanguage() === 'en';
   }
   get name(): string {
@@ -46,6 +54,7 @@ class Quoter {
   }
   /** A line of a section (or of a 情形's materials), by its place. */
   line(section: SectionName, index: number, zh: string, situation?: string): string {
+    if (LOCAL.test(zh)) this.local = true;
     if (!this.en) return zh;
     const lines = situation
       ? this.english?.situations.find((s) => s.zh === situation)?.materials
@@ -67,9 +76,11 @@ class Quoter {
   materials(s: Situation): string[] {
     return s.materials.map((m, i) => this.line('所需材料', i, m, s.name));
   }
-  /** The closing of a reply: "(原文为中文)" where Chinese had to stand in. */
+  /** The closing of a reply: where to check what the city sets, and "(原文为中文)" where Chinese had to stand in. */
   done(body: string): string {
-    return this.chineseOnly ? `${body}\n${text('original_chinese')}` : body;
+    const where = this.local ? (this.whereToCheck[this.guide.department] ?? this.whereToCheck.default) : undefined;
+    const notes = [where && text('where_to_check', { where: this.en ? where.en : where.zh }), this.chineseOnly && text('original_chinese')].filter(Boolean);
+    return [body, ...notes].join('\n');
   }
 }
 
@@ -107,7 +118,7 @@ function brief(line: string, max = BRIEF): string {
 
 export function composeAnswer(guide: Guide, req: AnswerRequest): Answer {
   const { aspect, rules, situation } = req;
-  const q = new Quoter(guide, req.english);
+  const q = new Quoter(guide, req.english, req.text?.lexicon.whereToCheck);
   if (aspect === 'general') return overview(guide, situation, q);
   const rule = rules.find((r) => r.key === aspect)!;
   if (WHOLE.includes(aspect) || !req.text) return wholeSection(guide, rule, situation, req.situationUnknown ?? false, q);

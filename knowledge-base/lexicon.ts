@@ -2,7 +2,7 @@
  * The service lexicon, read from the editable files in knowledge-base/lexicon/:
  * colloquial→official synonyms, the jieba user dictionary, stop words, aspect and intent rules.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SECTION_NAMES, type SectionName } from './guide.ts';
@@ -75,11 +75,16 @@ export interface Lexicon {
   genericWords: Set<string>;
   aspects: AspectRule[];
   intents: IntentRules;
+  /** Where to check a figure a guide leaves to the city (以本市公布为准), by department; `default` for the rest. */
+  whereToCheck: Record<string, { zh: string; en: string }>;
   /** Raw bytes of every lexicon file, for the index checksum. */
   files: Array<{ name: string; text: string }>;
 }
 
 class LexiconError extends Error {}
+
+/** Lexicon files added after the first releases: a release without them still opens. */
+const OPTIONAL_FILES = ['where-to-check.yaml'];
 
 function compile(file: string, where: string, source: unknown): RegExp {
   try {
@@ -91,11 +96,13 @@ function compile(file: string, where: string, source: unknown): RegExp {
 
 export function loadLexicon(dir: string): Lexicon {
   const read = (name: string) => readFileSync(path.join(dir, name), 'utf8');
-  const files = ['synonyms.tsv', 'userdict.txt', 'stopwords.txt', 'generic-words.txt', 'pinyin-words.txt', 'aspects.yaml', 'intents.yaml'].map((name) => ({
-    name,
-    text: read(name),
-  }));
-  const text = (name: string) => files.find((f) => f.name === name)!.text;
+  // A file newer than a release in force may be missing from it: read as empty.
+  const optional = (name: string) => (existsSync(path.join(dir, name)) ? read(name) : '');
+  const files = [
+    ...['synonyms.tsv', 'userdict.txt', 'stopwords.txt', 'generic-words.txt', 'pinyin-words.txt', 'aspects.yaml', 'intents.yaml'].map((name) => ({ name, text: read(name) })),
+    ...(OPTIONAL_FILES.map((name) => ({ name, text: optional(name) })).filter((f) => f.text)),
+  ];
+  const text = (name: string) => files.find((f) => f.name === name)?.text ?? '';
 
   const synonyms: Array<[string, string]> = [];
   text('synonyms.tsv')
@@ -120,12 +127,13 @@ export function loadLexicon(dir: string): Lexicon {
   const genericWords = wordList('generic-words.txt');
   const pinyinWords = [...wordList('pinyin-words.txt')];
 
-  const aspectsRaw = parse(text('aspects.yaml')) as Record<string, { label: string; label_en?: string; sections: string[]; cues?: string[]; patterns: string[]; keep_words?: boolean }>;
+  const aspectsRaw = parse(text('aspects.yaml')) as Record<string, { label: string; label_en?: string; sections?: string[]; section?: string; cues?: string[]; patterns: string[]; keep_words?: boolean }>;
   const aspects: AspectRule[] = Object.entries(aspectsRaw).map(([key, v]) => {
     if (!(ASPECTS as readonly string[]).includes(key)) {
       throw new LexiconError(`aspects.yaml: unknown aspect "${key}" (known: ${ASPECTS.join(', ')})`);
     }
-    const sections = v.sections ?? [];
+    // `section` (one) is the format of releases made before the question types (2026-12).
+    const sections = v.sections ?? (v.section ? [v.section] : []);
     const unknown = sections.find((s) => !(SECTION_NAMES as readonly string[]).includes(s));
     if (!sections.length || unknown !== undefined) {
       throw new LexiconError(`aspects.yaml: ${key}.sections must list guide sections (${SECTION_NAMES.join('、')})${unknown ? `, not "${unknown}"` : ''}`);
@@ -181,5 +189,7 @@ export function loadLexicon(dir: string): Lexicon {
     })),
   };
 
-  return { synonyms, userDict: text('userdict.txt'), stopwords, genericWords, pinyinWords, aspects, intents, files };
+  const places = (parse(text('where-to-check.yaml') || '{}') ?? {}) as Record<string, { zh?: string; en?: string }>;
+  const whereToCheck = Object.fromEntries(Object.entries(places).map(([k, v]) => [k, { zh: String(v?.zh ?? ''), en: String(v?.en ?? v?.zh ?? '') }]));
+  return { synonyms, userDict: text('userdict.txt'), stopwords, genericWords, pinyinWords, aspects, intents, whereToCheck, files };
 }

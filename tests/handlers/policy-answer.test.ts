@@ -24,7 +24,7 @@ const flat = (s: string) => s.replace(/\s+/g, '');
 function bodyLines(answer: string): string[] {
   return answer
     .split('\n')
-    .filter((l) => !/^(【.*】|来源：|Source:|所需材料因情形不同|The materials depend|（原文为中文）|\(原文为中文|指南里没有专门提到|The guide does not mention)/.test(l))
+    .filter((l) => !/^(【.*】|来源：|Source:|所需材料因情形不同|The materials depend|（原文为中文）|\(原文为中文|指南里没有专门提到|The guide does not mention|本市的具体规定：|For the city's own rules)/.test(l))
     .map((l) => l.replace(/^(可以。|不可以。|Yes\. |No\. )/, '').replace(/^[-*]\s*/, '').replace(/^[^：:]{1,30}[：:]\s*/, '').replace(/[。.]$/, '').replace(/等$|…$/, ''))
     .filter((l) => l.length > 1);
 }
@@ -60,6 +60,17 @@ describe('policy answers', () => {
       expect([...body].length, guide.id).toBeLessThanOrEqual(230);
       expect(body, guide.id).toMatch(/所需材料：[\s\S]*收费：[\s\S]*时限：[\s\S]*地点：/);
     }
+  });
+
+  it('says where to check whatever the guide leaves to the city', () => {
+    const rules = kb.text.lexicon.aspects;
+    const fees = composeAnswer(kb.index.guides.get('crj-01')!, { aspect: 'fees', rules, situation: null, query: '护照 多少钱', text: kb.text });
+    expect(fees.text).toContain('以本市公布为准');
+    expect(fees.text).toContain(`本市的具体规定：${kb.text.lexicon.whereToCheck['出入境']!.zh}`);
+    // Nothing left to the city, nothing added.
+    const id = composeAnswer(kb.index.guides.get('sfz-04')!, { aspect: 'fees', rules, situation: null, query: '身份证 补办 多少钱', text: kb.text });
+    expect(id.text).toContain('40 元');
+    expect(id.text.includes('以本市')).toBe(id.text.includes('本市的具体规定'));
   });
 
   it('chooses the line that holds the fact, wherever it is in the guide', () => {

@@ -48,3 +48,24 @@ describe('detectAspect', () => {
     expect(stripAspectWords('多少钱', lexicon.aspects)).toBe('多少钱');
   });
 });
+
+describe('the lexicon of an older release', () => {
+  it('opens with one section per aspect and no where-to-check file (releases made before the question types)', async () => {
+    const { cpSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { loadLexicon } = await import('../../../knowledge-base/lexicon.ts');
+    const { tempDir, removeDir } = await import('../../helpers/kb.ts');
+    const dir = tempDir();
+    try {
+      cpSync(loadConfig({}).lexiconDir, dir, { recursive: true });
+      rmSync(path.join(dir, 'where-to-check.yaml'));
+      const aspects = path.join(dir, 'aspects.yaml');
+      writeFileSync(aspects, readFileSync(aspects, 'utf8').replace(/^ {2}sections: \[([^,\]]+)[^\]]*\]$/gm, '  section: $1'));
+      const old = loadLexicon(dir);
+      expect(old.aspects.find((a) => a.key === 'fees')!.sections).toEqual(['收费标准']);
+      expect(old.whereToCheck).toEqual({});
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
