@@ -10,7 +10,8 @@
  * for, and a statement that runs long holds the event loop itself, so no timer could cut
  * it short; it gets no timeouts.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -149,17 +150,55 @@ function openPostgres(connectionString: string, limits: PoolLimits): Database {
   };
 }
 
+/**
+ * Whether the lock's holder is a process of this machine that no longer runs (killed, crashed):
+ * its lock is taken over at once rather than after it goes stale. A holder on another machine
+ * (a shared folder), or one that cannot be told, is left alone.
+ */
+function holderIsGone(lockDir: string): boolean {
+  let owner: { pid?: unknown; host?: unknown };
+  try {
+    owner = JSON.parse(readFileSync(path.join(lockDir, LOCK_OWNER), 'utf8')) as typeof owner;
+  } catch {
+    return false;
+  }
+  if (owner.host !== os.hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as { code?: string }).code === 'ESRCH';
+  }
+}
+/** Who holds the lock, written inside the lock folder once it is held. */
+const LOCK_OWNER = 'owner.json';
+
 async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(dataDir, {
-      lockfilePath: path.join(dataDir, 'pglite.lock'),
-      // A crashed process's lock goes stale after 30 s; a live one refreshes it.
+  const lockDir = path.join(dataDir, 'pglite.lock');
+  const lock = () =>
+    lockfile.lock(dataDir, {
+      lockfilePath: lockDir,
+      // A lock whose holder's machine cannot be asked goes stale after 30 s; a live holder refreshes it.
       stale: 30_000,
       update: 10_000,
       realpath: false,
     });
+  let release: () => Promise<void>;
+  try {
+    try {
+      release = await lock();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ELOCKED' || !holderIsGone(lockDir)) throw e;
+      rmSync(lockDir, { recursive: true, force: true });
+      release = await lock();
+    }
+    const unlock = release;
+    writeFileSync(path.join(lockDir, LOCK_OWNER), JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }));
+    release = async () => {
+      rmSync(path.join(lockDir, LOCK_OWNER), { force: true });
+      await unlock();
+    };
   } catch (e) {
     if ((e as { code?: string }).code === 'ELOCKED') {
       throw new DatabaseInUseError(

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Asker } from '../../../bot/ask.ts';
 import { loadConfig } from '../../../bot/config.ts';
@@ -92,4 +93,25 @@ describe('PGlite data directory guard', () => {
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     expect(rows[0]!.n).toBeGreaterThan(0);
   });
+
+  it('takes over at once the folder of a process killed with kill -9, and still refuses a live one', async () => {
+    dir = tempDir();
+    const { spawn } = await import('node:child_process');
+    const hold = () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../helpers/hold-database.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      return new Promise<typeof child>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && resolve(child));
+        child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+      });
+    };
+    const live = await hold();
+    await expect(openDatabase({ dataDir: dir })).rejects.toBeInstanceOf(DatabaseInUseError);
+    const gone = new Promise((resolve) => live.once('exit', resolve));
+    live.kill('SIGKILL');
+    await gone;
+    // At once, not after the 30 s a stale lock takes; and the data is there.
+    db = await openDatabase({ dataDir: dir });
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(rows[0]!.n).toBeGreaterThan(0);
+  }, 60_000);
 });
