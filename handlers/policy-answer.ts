@@ -88,6 +88,8 @@ class Quoter {
 export const ONLINE = /网上|线上|网办|app|APP|平台|12123|小程序|公众号|网站|在线|全程网办/;
 /** Aspects whose answer is the whole list of their section. */
 const WHOLE: Aspect[] = ['materials', 'process'];
+/** Question types a guide may not speak to at all: then the answer says so instead of quoting something else. */
+const SAY_IF_ABSENT: Aspect[] = ['validity', 'deadline', 'consequence', 'urgent'];
 /** Yes/no questions: a line that plainly says yes or no is led by 可以 / 不可以. */
 const YES_NO: Aspect[] = ['eligibility', 'proxy'];
 const YES = /可以|可在|可由|可委托|可申请|可凭|均可|也可|不受.{0,10}限制|无需本人|不需要本人/;
@@ -124,8 +126,13 @@ export function composeAnswer(guide: Guide, req: AnswerRequest): Answer {
   if (WHOLE.includes(aspect) || !req.text) return wholeSection(guide, rule, situation, req.situationUnknown ?? false, q);
 
   const choice = chooseUnits(guide, rule, req.query ?? '', req.text, situation);
+  // A question type the guide has no line for (有效期 of a guide that states none): say so, and offer the rest.
+  if (!choice.shaped && SAY_IF_ABSENT.includes(aspect)) {
+    return { text: q.done(`${text('answer_absent', { name: q.name, label: q.en ? rule.labelEn : rule.label })}\n${text('answer_source', { name: q.name })}`), sources: [], units: [] };
+  }
   // A yes/no about a circumstance the guide never names: say so, then what the conditions are.
-  const unnamed = YES_NO.includes(aspect) && !choice.matched && Boolean(req.query);
+  const circumstance = req.text.lexicon.intents.circumstance.some((p) => p.test(req.query ?? ''));
+  const unnamed = YES_NO.includes(aspect) && circumstance && !choice.matched;
   const units = unnamed ? answerUnits(guide, req.text).filter((u) => u.section === '办理条件').slice(0, 2) : choice.units;
   if (!units.length) return wholeSection(guide, rule, situation, false, q);
   const stop = q.en ? '.' : '。';

@@ -57,6 +57,8 @@ export function answerUnits(guide: Guide, text: TextPipeline): AnswerUnit[] {
 
 export interface UnitChoice {
   units: AnswerUnit[];
+  /** Whether a line has the shape the question type asks for (always true for a type without cues). */
+  shaped: boolean;
   /** Whether the best line shares words with the question (not only the section or the shape asked for). */
   matched: boolean;
 }
@@ -89,19 +91,20 @@ export function chooseUnits(guide: Guide, rule: AspectRule, query: string, text:
   const best = scored[0];
   if (!best || (!best.cue && best.overlap === 0)) {
     const own = units.filter((u) => u.section === rule.sections[0] && !u.situation).slice(0, 3);
-    return { units: own, matched: false };
+    return { units: own, matched: false, shaped: !rule.cues.length };
   }
   // Lines nearly as good, that also match the question, join the best (not one that says the same again); in guide order.
   const chosen: typeof scored = [];
   for (const s of scored) {
     if (chosen.length === 3 || s.score < best.score * 0.8) break;
-    // Beyond the best line: one that shares the question's words, or of the aspect's own section and shape.
-    if (s !== best && s.overlap === 0 && !(s.cue && s.rank === 0)) continue;
+    // Beyond the best line: one of the aspect's own section with the shape asked for, or one that
+    // shares the question's words and has that shape or is in that section.
+    if (s !== best && !(s.cue && s.rank === 0) && !(s.overlap > 0 && (s.cue || s.rank === 0))) continue;
     if (chosen.some((c) => similar(c.u.text, s.u.text))) continue;
     chosen.push(s);
   }
   const order = (u: AnswerUnit) => units.indexOf(u);
-  return { units: chosen.map((s) => s.u).sort((a, b) => order(a) - order(b)), matched: best.overlap > 0 };
+  return { units: chosen.map((s) => s.u).sort((a, b) => order(a) - order(b)), matched: best.overlap > 0, shaped: !rule.cues.length || best.cue > 0 };
 }
 
 /** Two lines that say nearly the same (character pairs shared): one is enough in an answer. */

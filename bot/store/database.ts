@@ -10,7 +10,7 @@
  * for, and a statement that runs long holds the event loop itself, so no timer could cut
  * it short; it gets no timeouts.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -172,6 +172,18 @@ function holderIsGone(lockDir: string): boolean {
 }
 /** Who holds the lock, written inside the lock folder once it is held. */
 const LOCK_OWNER = 'owner.json';
+/** The file system for the lock: removing the lock folder (released, stale, at exit) removes its owner file first. */
+const lockFs = {
+  ...fs,
+  rmdir: (dir: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    rmSync(path.join(String(dir), LOCK_OWNER), { force: true });
+    fs.rmdir(dir, cb);
+  },
+  rmdirSync: (dir: fs.PathLike) => {
+    rmSync(path.join(String(dir), LOCK_OWNER), { force: true });
+    fs.rmdirSync(dir);
+  },
+};
 
 async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
@@ -183,6 +195,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       stale: 30_000,
       update: 10_000,
       realpath: false,
+      fs: lockFs,
     });
   let release: () => Promise<void>;
   try {
@@ -193,12 +206,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       rmSync(lockDir, { recursive: true, force: true });
       release = await lock();
     }
-    const unlock = release;
     writeFileSync(path.join(lockDir, LOCK_OWNER), JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }));
-    release = async () => {
-      rmSync(path.join(lockDir, LOCK_OWNER), { force: true });
-      await unlock();
-    };
   } catch (e) {
     if ((e as { code?: string }).code === 'ELOCKED') {
       throw new DatabaseInUseError(

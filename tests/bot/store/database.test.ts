@@ -113,5 +113,19 @@ describe('PGlite data directory guard', () => {
     db = await openDatabase({ dataDir: dir });
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     expect(rows[0]!.n).toBeGreaterThan(0);
+    await db.close();
+    db = null;
+    // A lock of another machine's process is left to go stale (30 s), then taken.
+    const { mkdirSync, utimesSync, writeFileSync, existsSync } = await import('node:fs');
+    const lock = `${dir}/pglite.lock`;
+    mkdirSync(lock);
+    writeFileSync(`${lock}/owner.json`, JSON.stringify({ pid: 1, host: 'another-host' }));
+    await expect(openDatabase({ dataDir: dir })).rejects.toBeInstanceOf(DatabaseInUseError);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    db = await openDatabase({ dataDir: dir });
+    await db.close();
+    db = null;
+    expect(existsSync(lock)).toBe(false);
   }, 60_000);
 });
