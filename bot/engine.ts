@@ -47,7 +47,7 @@ import { createChatClient, type ChatClient } from '../integrations/llm/index.ts'
 import { inLanguage, isEnglish, text } from '../handlers/texts.ts';
 import { isOpen } from './service-hours.ts';
 import { fallbackLog, type Logger } from './log.ts';
-import { turnDuration } from './metrics.ts';
+import { llmAnswers, turnDuration } from './metrics.ts';
 import { maskPersonalNumbers } from './privacy.ts';
 
 export const MAX_MESSAGE_CHARS = 2000;
@@ -114,7 +114,14 @@ export class DialogEngine {
       cases: o.cases,
       caseRouter: o.caseRouter,
       // The guard's verdict on every answer offered to the model, one log line each.
-      ...(o.llm ? { rephraser: new Rephraser(o.llm, o.kb, (verdict) => o.log?.info({ llm: verdict }, 'llm answer')) } : {}),
+      ...(o.llm
+        ? {
+            rephraser: new Rephraser(o.llm, o.kb, (verdict) => {
+              llmAnswers.inc({ used: verdict.used, reason: verdict.reason });
+              o.log?.info({ llm: verdict }, 'llm answer');
+            }),
+          }
+        : {}),
     };
     this.botkit = new BotkitEngine((inbound) => this.decide(inbound));
   }

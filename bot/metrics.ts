@@ -32,3 +32,10 @@ export const wecomApiErrors = new Counter({
   labelNames: ['errcode'],
   registers: [registry],
 });
+
+export const llmAnswers = new Counter({
+  name: 'xiaoan_llm_answers_total',
+  help: 'Policy answers offered to the chat model (LLM_BASE_URL), by what was sent (llm or extractive) and why (ok, ungrounded, timeout, error, too_long, disabled)',
+  labelNames: ['used', 'reason'],
+  registers: [registry],
+});

@@ -10,7 +10,7 @@
  * for, and a statement that runs long holds the event loop itself, so no timer could cut
  * it short; it gets no timeouts.
  */
-import fs, { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -206,7 +206,10 @@ async function openPglite(dataDir: string): Promise<Database> {
       rmSync(lockDir, { recursive: true, force: true });
       release = await lock();
     }
+    // The lock folder's time is how proper-lockfile knows the lock is still its own: kept as it was.
+    const { atime, mtime } = statSync(lockDir);
     writeFileSync(path.join(lockDir, LOCK_OWNER), JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }));
+    utimesSync(lockDir, atime, mtime);
   } catch (e) {
     if ((e as { code?: string }).code === 'ELOCKED') {
       throw new DatabaseInUseError(

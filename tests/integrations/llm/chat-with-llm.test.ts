@@ -50,6 +50,9 @@ describe('a chat model behind the grounding guard', () => {
     expect(v.filter((x) => x.used === 'extractive')).toHaveLength(4);
     expect(v.filter((x) => x.reason === 'ungrounded').every((x) => x.unsupported?.some((u) => u.includes('60')))).toBe(true);
     expect(lines.join('\n')).not.toContain('sk-test-secret');
+    const metrics = await (await fetch(`${t.base}/metrics`)).text();
+    expect(metrics).toMatch(/xiaoan_llm_answers_total\{used="llm",reason="ok"\} 9/);
+    expect(metrics).toMatch(/xiaoan_llm_answers_total\{used="extractive",reason="ungrounded"\} 4/);
   });
 
   it('falls back to the guide lines when the model fails, and keeps emergencies and cases from it', async () => {
