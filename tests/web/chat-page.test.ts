@@ -35,7 +35,7 @@ describe('web chat page', () => {
     const fees = page.getByRole('button', { name: '收费标准' }).last();
     await fees.focus();
     await page.keyboard.press('Enter');
-    await page.getByText('居民身份证丢失补领·收费标准').waitFor();
+    await page.getByText('来源：《居民身份证丢失补领》办事指南·收费标准').waitFor();
 
     // Large text for elderly users.
     const before = await page.evaluate(() => getComputedStyle(document.body).fontSize);
