@@ -4,6 +4,7 @@
  *   rules (emergency first) → retrieval → answer / clarify / out of scope
  */
 import { handleEmergency } from '../handlers/emergency.ts';
+import { guessSituation } from '../knowledge-base/answer-units.ts';
 import { composeAnswer, type Answer } from '../handlers/policy-answer.ts';
 import { inLanguage, isEnglish, text, type Language } from '../handlers/texts.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
@@ -97,7 +98,7 @@ export class Asker {
     }
     if (r.confidence >= ANSWER_AT) {
       const guide = this.kb.index.guides.get(top.id)!;
-      const situation = detectSituation(guide, r.normalized, normalizer);
+      const situation = detectSituation(guide, r.normalized, normalizer) ?? (r.aspect === 'materials' ? guessSituation(guide, r.normalized, this.kb.text) : null);
       return done({
         intent: 'answer',
         item: { id: top.id, name: top.name },

@@ -10,6 +10,7 @@
  */
 import { stripAspectWords } from '../knowledge-base/retrieval/aspect.ts';
 import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
+import { guessSituation } from '../knowledge-base/answer-units.ts';
 import type { Situation } from '../knowledge-base/guide.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
 import { handleEmergency, heldEmergency, stayWithEmergency } from '../handlers/emergency.ts';
@@ -121,7 +122,7 @@ async function answerQuestion(ctx: HandlerContext, message: string, asked?: AskR
 
   if (r.intent === 'answer' && r.item) {
     const guide = deps.kb.index.guides.get(r.item.id)!;
-    const situation = detectSituation(guide, r.normalized, deps.kb.text.normalizer);
+    const situation = detectSituation(guide, r.normalized, deps.kb.text.normalizer) ?? (r.aspect === 'materials' ? guessSituation(guide, r.normalized, deps.kb.text) : null);
     return withMeta(answerItem(ctx, r.item.id, r.aspect, situation, r.normalized));
   }
   const offered = r.candidates.filter((c) => c.score >= (r.candidates[0]?.score ?? 0) * 0.35);

@@ -107,6 +107,28 @@ export function chooseUnits(guide: Guide, rule: AspectRule, query: string, text:
   return { units: chosen.map((s) => s.u).sort((a, b) => order(a) - order(b)), matched: best.overlap > 0, shaped: !rule.cues.length || best.cue > 0 };
 }
 
+/**
+ * The 情形 a question's words point to when it names none by its keywords ("叫我妈去帮我领"
+ * → 他人代领): the one whose name and materials share clearly more of the question's rarer
+ * words than any other, or none.
+ */
+export function guessSituation(guide: Guide, query: string, text: TextPipeline): Situation | null {
+  if (guide.situations.length < 2) return null;
+  const { units, idf, nameTokens } = prepared(guide, text);
+  const asked = [...new Set(text.tokenizer.tokens(query))].filter((t) => !FILLER.has(t) && !nameTokens.has(t));
+  const words = guide.situations.map((s) => {
+    const mine = new Set(units.filter((u) => u.situation === s.name).flatMap((u) => [...u.tokens]));
+    for (const t of text.tokenizer.tokens(text.normalizer.normalize(s.name))) mine.add(t);
+    return mine;
+  });
+  // A word every 情形 has says nothing of which one applies.
+  const everywhere = (t: string) => words.every((w) => w.has(t));
+  const scores = guide.situations.map((s, i) => ({ s, score: asked.reduce((n, t) => n + (words[i]!.has(t) && !everywhere(t) ? (idf.get(t) ?? 0) : 0), 0) }));
+  scores.sort((a, b) => b.score - a.score);
+  const [first, second] = scores;
+  return first && first.score > 0 && first.score >= 2 * (second?.score ?? 0) ? first.s : null;
+}
+
 /** Two lines that say nearly the same (character pairs shared): one is enough in an answer. */
 function similar(a: string, b: string): boolean {
   const pairs = (s: string) => new Set([...s].slice(1).map((ch, i) => s[i] + ch));
