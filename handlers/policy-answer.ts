@@ -88,6 +88,8 @@ class Quoter {
 export const ONLINE = /网上|线上|网办|app|APP|平台|12123|小程序|公众号|网站|在线|全程网办/;
 /** Aspects whose answer is the whole list of their section. */
 const WHOLE: Aspect[] = ['materials', 'process'];
+/** Question types that are a section's own (收费, 时限, 地点, 条件). */
+const SECTION_ASPECTS: Aspect[] = ['fees', 'time', 'place', 'conditions'];
 /** Question types a guide may not speak to at all: then the answer says so instead of quoting something else. */
 const SAY_IF_ABSENT: Aspect[] = ['validity', 'deadline', 'consequence', 'urgent'];
 /** Yes/no questions: a line that plainly says yes or no is led by 可以 / 不可以. */
@@ -127,18 +129,36 @@ export function composeAnswer(guide: Guide, req: AnswerRequest): Answer {
 
   const choice = chooseUnits(guide, rule, req.query ?? '', req.text, situation);
   // A question type the guide has no line for (有效期 of a guide that states none): say so, and offer the rest.
-  if (!choice.shaped && SAY_IF_ABSENT.includes(aspect)) {
+  if (!choice.shaped && SAY_IF_ABSENT.includes(aspect) && !choice.matched) {
     return { text: q.done(`${text('answer_absent', { name: q.name, label: q.en ? rule.labelEn : rule.label })}\n${text('answer_source', { name: q.name })}`), sources: [], units: [] };
   }
   // A yes/no about a circumstance the guide never names: say so, then what the conditions are.
   const circumstance = req.text.lexicon.intents.circumstance.some((p) => p.test(req.query ?? ''));
   const unnamed = YES_NO.includes(aspect) && circumstance && !choice.matched;
-  const units = unnamed ? answerUnits(guide, req.text).filter((u) => u.section === '办理条件').slice(0, 2) : choice.units;
+  // A short section of the aspect's own is the answer whole (收费标准 of two lines): nothing in it is left out.
+  const ownSection = answerUnits(guide, req.text).filter((u) => u.section === rule.sections[0] && !u.situation);
+  const short = SECTION_ASPECTS.includes(aspect) && ownSection.length <= 3 && ownSection.reduce((n, u) => n + u.text.length, 0) <= 160 && choice.units[0]?.section === rule.sections[0];
+  const units = unnamed ? answerUnits(guide, req.text).filter((u) => u.section === '办理条件').slice(0, 2) : short ? ownSection : choice.units;
   if (!units.length) return wholeSection(guide, rule, situation, false, q);
   const stop = q.en ? '.' : '。';
-  const lines = units.map((u) => `${quoted(q.line(u.section, u.index, u.text, u.situation))}${stop}`.replace(/([.!?])\.$/, '$1'));
+  const end = (s: string) => `${s}${stop}`.replace(/([.!?。])[.。]$/, '$1');
+  const all = sectionLines.bind(null);
+  const lineAt = (u: AnswerUnit, i: number) => q.line(u.section, i, all(guide.sections[u.section])[i]!);
+  // A list's opening line comes with its items; an item comes after the line that opens its list.
+  const shown = new Set(units.map((u) => `${u.section}:${u.index}`));
+  const lines = units
+    .filter((u) => u.lead === undefined || !shown.has(`${u.section}:${u.lead}`))
+    .map((u) => {
+      const own = quoted(q.line(u.section, u.index, u.text, u.situation));
+      if (u.items?.length) return [own.replace(/[：:]\s*[。.]?$/, q.en ? ':' : '：'), ...u.items.map((i) => `- ${quoted(lineAt(u, i))}`)].join('\n');
+      if (u.lead !== undefined && !u.situation) return end(`${quoted(lineAt(u, u.lead)).replace(/[：:]\s*[。.]?$/, q.en ? ': ' : '：')}${own}`);
+      return end(own);
+    });
   if (unnamed) lines.unshift(text('answer_unnamed'));
-  else if (YES_NO.includes(aspect)) {
+  // No line has the shape asked for, but some share the question's words: said as related, not as the answer.
+  else if (!choice.shaped && SAY_IF_ABSENT.includes(aspect)) lines.unshift(text('answer_related', { label: q.en ? rule.labelEn : rule.label }));
+  // 可以 / 不可以 only when the line is plainly about what was asked (half the question's words, or more).
+  else if (YES_NO.includes(aspect) && choice.overlap >= 0.5) {
     const first = units[0]!.text;
     const yes = YES.test(first);
     const no = NO.test(first);

@@ -21,7 +21,14 @@ export interface AnswerUnit {
   /** The line as written, list marker and all. */
   text: string;
   tokens: Set<string>;
+  /** A line that ends in "：" introduces the lines after it ("有下列情形之一的，不得担任保安员："): their places. */
+  items?: number[];
+  /** The place of the line that introduces this one, if any: quoted with it. */
+  lead?: number;
 }
+
+/** A line that introduces the list after it. */
+const INTRODUCES = /[：:]\s*[。.]?$/;
 
 /** Sections never quoted as an answer of their own (the law titles answer nothing a citizen asks). */
 const NEVER: SectionName[] = ['法律依据'];
@@ -37,7 +44,20 @@ function prepared(guide: Guide, text: TextPipeline) {
   const units: AnswerUnit[] = [];
   for (const section of SECTION_NAMES) {
     if (NEVER.includes(section)) continue;
-    sectionLines(guide.sections[section]).forEach((line, index) => units.push({ itemId: guide.id, section, index, text: line, tokens: tokens(line) }));
+    const lines = sectionLines(guide.sections[section]);
+    const own: AnswerUnit[] = lines.map((line, index) => ({ itemId: guide.id, section, index, text: line, tokens: tokens(line) }));
+    own.forEach((u, i) => {
+      if (!INTRODUCES.test(u.text)) return;
+      const items: number[] = [];
+      for (let j = i + 1; j < own.length && items.length < 8 && !INTRODUCES.test(own[j]!.text); j++) items.push(j);
+      if (!items.length) return;
+      u.items = items;
+      for (const j of items) {
+        own[j]!.lead = i;
+        for (const tok of own[j]!.tokens) u.tokens.add(tok);
+      }
+    });
+    units.push(...own);
   }
   for (const s of guide.situations) {
     s.materials.forEach((m, index) => units.push({ itemId: guide.id, section: '所需材料', situation: s.name, index, text: m, tokens: tokens(`${s.name} ${m}`) }));
@@ -59,6 +79,8 @@ export interface UnitChoice {
   units: AnswerUnit[];
   /** Whether a line has the shape the question type asks for (always true for a type without cues). */
   shaped: boolean;
+  /** The share of the question's (weighted) words the best line has, 0–1. */
+  overlap: number;
   /** Whether the best line shares words with the question (not only the section or the shape asked for). */
   matched: boolean;
 }
@@ -91,7 +113,7 @@ export function chooseUnits(guide: Guide, rule: AspectRule, query: string, text:
   const best = scored[0];
   if (!best || (!best.cue && best.overlap === 0)) {
     const own = units.filter((u) => u.section === rule.sections[0] && !u.situation).slice(0, 3);
-    return { units: own, matched: false, shaped: !rule.cues.length };
+    return { units: own, matched: false, shaped: !rule.cues.length, overlap: 0 };
   }
   // Lines nearly as good, that also match the question, join the best (not one that says the same again); in guide order.
   const chosen: typeof scored = [];
@@ -104,7 +126,7 @@ export function chooseUnits(guide: Guide, rule: AspectRule, query: string, text:
     chosen.push(s);
   }
   const order = (u: AnswerUnit) => units.indexOf(u);
-  return { units: chosen.map((s) => s.u).sort((a, b) => order(a) - order(b)), matched: best.overlap > 0, shaped: !rule.cues.length || best.cue > 0 };
+  return { units: chosen.map((s) => s.u).sort((a, b) => order(a) - order(b)), matched: best.overlap > 0, shaped: !rule.cues.length || best.cue > 0, overlap: best.overlap };
 }
 
 /**

@@ -24,7 +24,7 @@ const flat = (s: string) => s.replace(/\s+/g, '');
 function bodyLines(answer: string): string[] {
   return answer
     .split('\n')
-    .filter((l) => !/^(【.*】|来源：|Source:|所需材料因情形不同|The materials depend|（原文为中文）|\(原文为中文|指南里没有专门提到|The guide does not mention|本市的具体规定：|For the city's own rules)/.test(l) && !/办事指南里没有写到|says nothing about this/.test(l))
+    .filter((l) => !/^(【.*】|来源：|Source:|所需材料因情形不同|The materials depend|（原文为中文）|\(原文为中文|指南里没有专门提到|The guide does not mention|本市的具体规定：|For the city's own rules)/.test(l) && !/办事指南里没有写到|says nothing about this|指南里没有直接写到|does not say this directly/.test(l))
     .map((l) => l.replace(/^(可以。|不可以。|Yes\. |No\. )/, '').replace(/^[-*]\s*/, '').replace(/^[^：:]{1,30}[：:]\s*/, '').replace(/[。.]$/, '').replace(/等$|…$/, ''))
     .filter((l) => l.length > 1);
 }
@@ -43,7 +43,7 @@ describe('policy answers', () => {
             expect(a.text).toContain(`《${guide.name}》办事指南`);
             for (const line of bodyLines(a.text)) {
               // The overview cuts a long line at a clause; every piece is still the guide's.
-              for (const piece of line.split(/[、；]/).filter((p) => p.length > 1)) expect(source, `${guide.id} ${aspect} ${query}: ${piece}`).toContain(flat(piece).replace(/等$/, '').replace(/（[^）]*$/, ''));
+              for (const piece of line.split(/[、；：]/).filter((p) => p.length > 1)) expect(source, `${guide.id} ${aspect} ${query}: ${piece}`).toContain(flat(piece).replace(/等$/, '').replace(/（[^）]*$/, ''));
             }
             checked++;
           }
