@@ -142,8 +142,7 @@ export function composeAnswer(guide: Guide, req: AnswerRequest): Answer {
   if (!units.length) return wholeSection(guide, rule, situation, false, q);
   const stop = q.en ? '.' : '。';
   const end = (s: string) => `${s}${stop}`.replace(/([.!?。])[.。]$/, '$1');
-  const all = sectionLines.bind(null);
-  const lineAt = (u: AnswerUnit, i: number) => q.line(u.section, i, all(guide.sections[u.section])[i]!);
+  const lineAt = (u: AnswerUnit, i: number) => q.line(u.section, i, sectionLines(guide.sections[u.section])[i]!);
   // A list's opening line comes with its items; an item comes after the line that opens its list.
   const shown = new Set(units.map((u) => `${u.section}:${u.index}`));
   const lines = units
