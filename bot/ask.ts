@@ -4,12 +4,11 @@
  *   rules (emergency first) → retrieval → answer / clarify / out of scope
  */
 import { handleEmergency } from '../handlers/emergency.ts';
-import { guessSituation } from '../knowledge-base/answer-units.ts';
+import { situationAsked } from '../knowledge-base/answer-units.ts';
 import { composeAnswer, type Answer } from '../handlers/policy-answer.ts';
 import { inLanguage, isEnglish, text, type Language } from '../handlers/texts.ts';
 import type { KnowledgeBase } from '../knowledge-base/knowledge-base.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
-import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
 import type { ConfidenceFeatures } from '../knowledge-base/retrieval/confidence.ts';
 import { detectOutOfScope, detectRuleIntent, type Emergency, type Intent } from './understand/rule-intent.ts';
 
@@ -98,7 +97,7 @@ export class Asker {
     }
     if (r.confidence >= ANSWER_AT) {
       const guide = this.kb.index.guides.get(top.id)!;
-      const situation = detectSituation(guide, r.normalized, normalizer) ?? (r.aspect === 'materials' ? guessSituation(guide, r.normalized, this.kb.text) : null);
+      const situation = situationAsked(guide, r.normalized, r.aspect, this.kb.text);
       return done({
         intent: 'answer',
         item: { id: top.id, name: top.name },

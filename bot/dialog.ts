@@ -10,7 +10,7 @@
  */
 import { stripAspectWords } from '../knowledge-base/retrieval/aspect.ts';
 import { detectSituation } from '../knowledge-base/retrieval/situation.ts';
-import { guessSituation } from '../knowledge-base/answer-units.ts';
+import { situationAsked } from '../knowledge-base/answer-units.ts';
 import type { Situation } from '../knowledge-base/guide.ts';
 import type { Aspect } from '../knowledge-base/lexicon.ts';
 import { handleEmergency, heldEmergency, stayWithEmergency } from '../handlers/emergency.ts';
@@ -122,7 +122,7 @@ async function answerQuestion(ctx: HandlerContext, message: string, asked?: AskR
 
   if (r.intent === 'answer' && r.item) {
     const guide = deps.kb.index.guides.get(r.item.id)!;
-    const situation = detectSituation(guide, r.normalized, deps.kb.text.normalizer) ?? (r.aspect === 'materials' ? guessSituation(guide, r.normalized, deps.kb.text) : null);
+    const situation = situationAsked(guide, r.normalized, r.aspect, deps.kb.text);
     return withMeta(answerItem(ctx, r.item.id, r.aspect, situation, r.normalized));
   }
   const offered = r.candidates.filter((c) => c.score >= (r.candidates[0]?.score ?? 0) * 0.35);
@@ -162,9 +162,9 @@ export async function readInContext(
   // The citizen states their circumstance ("我25岁", "外地户口可以吗", "买家是外地的"): it
   // names the current item's 情形, or asks whether its conditions are met. Words that
   // describe the citizen ("外地户口") name no new service; any other service term does.
-  const patterns = deps.kb.text.lexicon.intents.circumstance;
+  const { circumstance: patterns, circumstanceAll } = deps.kb.text.lexicon.intents;
   const circumstance = patterns.some((p) => p.test(r.normalized));
-  const beyond = patterns.reduce((t, p) => t.replace(new RegExp(p.source, 'gi'), ' '), r.normalized);
+  const beyond = circumstanceAll.reduce((t, p) => t.replace(p, ' '), r.normalized);
   const namesBeyond = deps.kb.terms.named(beyond).some((t) => !currentName.includes(t) && !current.category.includes(t));
   if (circumstance && !namesBeyond) {
     const named = detectSituation(current, r.normalized, deps.kb.text.normalizer);

@@ -42,12 +42,19 @@ class Quoter {
   readonly en: boolean;
   chineseOnly = false;
   local = false;
+  private readonly sectionCache = new Map<SectionName, string[]>();
   constructor(
     private readonly guide: Guide,
     private readonly english: EnglishGuide | undefined,
     private readonly whereToCheck: Record<string, { zh: string; en: string }> = {},
   ) {
     this.en = currentLanguage() === 'en';
+  }
+  /** A section's lines, split once per answer. */
+  lines(section: SectionName): string[] {
+    let l = this.sectionCache.get(section);
+    if (!l) this.sectionCache.set(section, (l = sectionLines(this.guide.sections[section])));
+    return l;
   }
   get name(): string {
     return this.en && this.english ? this.english.name : this.guide.name;
@@ -58,7 +65,7 @@ class Quoter {
     if (!this.en) return zh;
     const lines = situation
       ? this.english?.situations.find((s) => s.zh === situation)?.materials
-      : sectionLines(this.guide.sections[section]).length === this.english?.sections[section]?.length
+      : this.lines(section).length === this.english?.sections[section]?.length
         ? this.english.sections[section]
         : undefined;
     const en = lines?.[index];
@@ -68,7 +75,7 @@ class Quoter {
     return zh;
   }
   section(section: SectionName): string[] {
-    return sectionLines(this.guide.sections[section]).map((l, i) => this.line(section, i, l));
+    return this.lines(section).map((l, i) => this.line(section, i, l));
   }
   situationName(s: Situation): string {
     return (this.en && this.english?.situations.find((x) => x.zh === s.name)?.name) || s.name;
@@ -142,7 +149,7 @@ export function composeAnswer(guide: Guide, req: AnswerRequest): Answer {
   if (!units.length) return wholeSection(guide, rule, situation, false, q);
   const stop = q.en ? '.' : '。';
   const end = (s: string) => `${s}${stop}`.replace(/([.!?。])[.。]$/, '$1');
-  const lineAt = (u: AnswerUnit, i: number) => q.line(u.section, i, sectionLines(guide.sections[u.section])[i]!);
+  const lineAt = (u: AnswerUnit, i: number) => q.line(u.section, i, q.lines(u.section)[i]!);
   // A list's opening line comes with its items; an item comes after the line that opens its list.
   const shown = new Set(units.map((u) => `${u.section}:${u.index}`));
   const lines = units

@@ -10,6 +10,8 @@
 import { sectionLines, SECTION_NAMES, type Guide, type SectionName, type Situation } from './guide.ts';
 import type { AspectRule } from './lexicon.ts';
 import type { TextPipeline } from './text-pipeline.ts';
+import type { Aspect } from './lexicon.ts';
+import { detectSituation } from './retrieval/situation.ts';
 
 export interface AnswerUnit {
   itemId: string;
@@ -149,6 +151,11 @@ export function guessSituation(guide: Guide, query: string, text: TextPipeline):
   scores.sort((a, b) => b.score - a.score);
   const [first, second] = scores;
   return first && first.score > 0 && first.score >= 2 * (second?.score ?? 0) ? first.s : null;
+}
+
+/** The 情形 a question names by keyword, or (asking for materials) the one its words point to. */
+export function situationAsked(guide: Guide, query: string, aspect: Aspect, text: TextPipeline): Situation | null {
+  return detectSituation(guide, query, text.normalizer) ?? (aspect === 'materials' ? guessSituation(guide, query, text) : null);
 }
 
 /** Two lines that say nearly the same (character pairs shared): one is enough in an answer. */

@@ -62,6 +62,8 @@ export interface IntentRules {
   restart: RegExp[];
   /** A follow-up that states the citizen's circumstance: read with the current item. */
   circumstance: RegExp[];
+  /** The same with the g flag, for removing every match. */
+  circumstanceAll: RegExp[];
   outOfScope: ScopeRule[];
 }
 
@@ -180,6 +182,7 @@ export function loadLexicon(dir: string): Lexicon {
     abuse: list('abuse', raw.abuse),
     restart: list('restart', raw.restart),
     circumstance: list('circumstance', raw.circumstance),
+    circumstanceAll: (raw.circumstance ?? []).map((p) => new RegExp(String(p), 'gi')),
     greetingWords: (raw.greeting?.words ?? []).map((w) => String(w).toLowerCase()),
     outOfScope: raw.out_of_scope.map((s, i) => ({
       topic: s.topic,
