@@ -10,6 +10,8 @@ import { EventEmitter } from 'node:events';
 import { Asker } from './ask.ts';
 import { BotkitEngine } from './botkit-engine.ts';
 import { expire, forgetUnknownItems, stateName } from './conversation-state.ts';
+import type { SerialLocks } from './replicas/conversation-locks.ts';
+import type { Bus } from './replicas/bus.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { lastMenuItems, replyText, type Inbound, type Reply, type TurnMeta, type TurnResult } from './messages.ts';
 import type { Database } from './store/database.ts';
@@ -74,6 +76,8 @@ export interface EngineOptions {
   now?: () => Date;
   /** Where each turn is logged (one line: turn id, channel, intent, item, latency). */
   log?: Logger;
+  /** Across replicas, one turn per conversation at a time (in-process ordering only when absent). */
+  locks?: SerialLocks;
   /** A chat model that may rephrase policy answers behind the grounding guard (LLM_BASE_URL). */
   llm?: ChatClient | null;
 }
@@ -129,7 +133,7 @@ export class DialogEngine {
   /** Handles one message; texts longer than maxTextChars are split at sentence boundaries. */
   handle(inbound: Inbound, maxTextChars = 1000): Promise<TurnResult> {
     validate(inbound);
-    return this.queue.run(keyOf(inbound), () => this.observed(inbound, () => this.turn(inbound, maxTextChars)));
+    return this.serially(keyOf(inbound), () => this.observed(inbound, () => this.turn(inbound, maxTextChars)));
   }
 
   /**
@@ -168,7 +172,7 @@ export class DialogEngine {
    * message (a survey needs nothing kept: its row stays pending and is asked then).
    */
   notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; keep?: boolean } = {}): Promise<boolean> {
-    return this.queue.run(`${channel}\u0000${userId}`, async () => {
+    return this.serially(`${channel}\u0000${userId}`, async () => {
       const conversation = await loadConversation(this.o.db, channel, userId);
       conversation.state = expire(conversation.state, this.now(), this.o.contextTtlMinutes);
       const drafting = o.awaiting !== undefined && conversation.state.awaiting?.kind === 'case';
@@ -191,7 +195,7 @@ export class DialogEngine {
    * open chats received it (0: it is in the transcript, shown when they open the chat).
    */
   say(channel: string, userId: string, replies: Reply[], o: { handedOver?: boolean; by?: string } = {}): Promise<number> {
-    return this.queue.run(`${channel}\u0000${userId}`, async () => {
+    return this.serially(`${channel}\u0000${userId}`, async () => {
       const conversation = await loadConversation(this.o.db, channel, userId);
       if (o.handedOver !== undefined) conversation.handedOver = o.handedOver;
       conversation.state.menu = lastMenuItems(replies) ?? conversation.state.menu;
@@ -210,7 +214,7 @@ export class DialogEngine {
 
   /** A channel says a human took the chat (true) or it went back to the bot (false). */
   setHandedOver(channel: string, userId: string, handedOver: boolean): Promise<void> {
-    return this.queue.run(`${channel}\u0000${userId}`, async () => {
+    return this.serially(`${channel}\u0000${userId}`, async () => {
       const conversation = await loadConversation(this.o.db, channel, userId);
       conversation.handedOver = handedOver;
       await endTurn(this.o.db, conversation, []);
@@ -227,6 +231,12 @@ export class DialogEngine {
 
   get desk(): CaseDesk | null {
     return this.o.desk ?? null;
+  }
+
+  /** One at a time per conversation: in arrival order here, and under its lock across replicas. */
+  private serially<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const locks = this.o.locks;
+    return this.queue.run(key, locks ? () => locks.hold(`conversation:${key}`, task) : task);
   }
 
   /** Waits for turns in flight (clean shutdown). */
@@ -356,13 +366,14 @@ export function createDialogEngine(
   kb: KnowledgeBase,
   db: Database,
   deliver: (channel: string, userId: string, replies: Reply[]) => number | Promise<number> = () => 0,
-  o: { log?: Logger } = {},
+  o: { log?: Logger; locks?: SerialLocks; bus?: Bus | null } = {},
 ): DialogEngine {
   const caseRouter = loadRouting();
   // The desk's state changes go into the outbox in the same transaction, as signed callbacks.
   const desk = config.casePlatform
     ? null
     : new CaseDesk(db, caseRouter, { onEvent: (event, tx) => enqueue(tx, 'callback', `callback:${event.eventId}`, event).then(() => {}) });
+  desk?.changes.relay(o.bus ?? null, 'desk-changes');
   const platform = desk
     ? deskPlatform(desk)
     : externalPlatform(new CasePlatformClient({ baseUrl: config.casePlatform!.baseUrl, apiKey: config.casePlatform!.apiKey }));
@@ -395,6 +406,7 @@ export function createDialogEngine(
     cases,
     caseRouter,
     deliver,
+    locks: o.locks,
     log: o.log?.child({ component: 'dialog' }),
     llm: createChatClient(config.llm),
   });

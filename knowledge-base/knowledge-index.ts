@@ -25,7 +25,7 @@ export interface EmbeddingsProvider {
   /** Stable id of the model, part of the checksum (e.g. "hashed-ngram-1024", "openai:bge-m3@url"). */
   id: string;
   /** A fresh embeddings instance; hashed embeddings are fitted on the chunks first. */
-  create(): EmbeddingsInterface;
+  create(): EmbeddingsInterface | Promise<EmbeddingsInterface>;
 }
 
 export interface IndexMeta {
@@ -72,7 +72,7 @@ export async function buildIndex(
   const normalized = chunks.map((c) => text.normalizer.normalize(indexTextOf(c)));
   const bm25 = Bm25Index.build(normalized.map((t) => text.tokenizer.tokens(t)));
   const texts = normalized.map(text.denseText);
-  const embeddings = provider.create();
+  const embeddings = await provider.create();
   if (embeddings instanceof HashedNgramEmbeddings) embeddings.fit(texts);
 
   const vectors = new HNSWLib(embeddings, { space: 'cosine' });
@@ -116,8 +116,14 @@ export async function saveIndex(index: KnowledgeIndex, dir: string): Promise<voi
     await writeFile(path.join(tmp, 'embeddings.json'), JSON.stringify(index.embeddings.toJSON()));
   }
   await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(index.meta, null, 2));
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
+  try {
+    await rename(tmp, dir);
+  } catch {
+    // An older index is in the way (replaced), or a replica on the same DATA_DIR saved this one
+    // a moment ago (then ours is the same, and dropped).
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
+  }
 }
 
 /** Loads a saved index, or returns null when there is none or it does not match the guides. */
@@ -134,7 +140,7 @@ export async function loadIndex(
   const chunks = chunkGuides(set.guides);
   if (chunks.length !== meta.chunkCount) return null;
   const bm25 = Bm25Index.fromJSON(JSON.parse(await readFile(path.join(dir, 'bm25.json'), 'utf8')) as Bm25Data);
-  let embeddings = provider.create();
+  let embeddings = await provider.create();
   if (embeddings instanceof HashedNgramEmbeddings) {
     embeddings = new HashedNgramEmbeddings(JSON.parse(await readFile(path.join(dir, 'embeddings.json'), 'utf8')));
   }

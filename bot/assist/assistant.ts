@@ -5,6 +5,7 @@
  * process; across processes the last one written is the call's context).
  */
 import type { Asker } from '../ask.ts';
+import type { SerialLocks } from '../replicas/conversation-locks.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import type { Database } from '../store/database.ts';
 import type { KnowledgeBase } from '../../knowledge-base/knowledge-base.ts';
@@ -32,12 +33,18 @@ export interface AssistReply {
 export class HotlineAssistant {
   private readonly calls = new KeyedQueue();
 
-  constructor(private readonly o: { db: Database; kb: KnowledgeBase; asker: Asker; ttlMinutes?: number }) {}
+  constructor(private readonly o: { db: Database; kb: KnowledgeBase; asker: Asker; ttlMinutes?: number; locks?: SerialLocks }) {}
 
-  /** One utterance; without a call id it is read on its own and leaves no context behind. */
+  /**
+   * One utterance; without a call id it is read on its own and leaves no context behind. One
+   * call's utterances are read one at a time, in order, also across replicas.
+   */
   assist(u: { text: string; callId?: string; actor: string }): Promise<AssistReply> {
     const run = () => this.handle(u);
-    return u.callId ? this.calls.run(u.callId, run) : run();
+    const { callId } = u;
+    if (!callId) return run();
+    const locks = this.o.locks;
+    return this.calls.run(callId, locks ? () => locks.hold(`call:${callId}`, run) : run);
   }
 
   private async handle(u: { text: string; callId?: string; actor: string }): Promise<AssistReply> {

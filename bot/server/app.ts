@@ -24,6 +24,7 @@ import { requestIdOf, requestLog } from './request-log.ts';
 import type { Logger } from '../log.ts';
 import { Inbox } from '../inbox/inbox.ts';
 import { InboxHub } from '../inbox/hub.ts';
+import type { Replicas } from '../replicas/replicas.ts';
 import { OUTBOX_STUCK_SECONDS, outboxHealth } from '../store/outbox.ts';
 import { getStaff } from '../store/staff.ts';
 import { caseRoutes } from './case-routes.ts';
@@ -69,6 +70,8 @@ export interface AppDeps {
   /** The bureau's time zone, for the console (TZ). */
   timeZone?: string;
   log: Logger;
+  /** Other processes on the same PostgreSQL: their consoles' events, one call's utterances at a time. */
+  replicas?: Pick<Replicas, 'bus' | 'locks'>;
 }
 
 export function createApp(deps: AppDeps): { app: express.Express; closeStreams: () => void; inbox: Inbox } {
@@ -157,10 +160,10 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   const chat = chatRoutes(engine, push, db, new CitizenSessions(db, deps.chatApiToken), deps.chatLimits);
   app.use(chat.router);
   app.use(staffRoutes(db, staff));
-  const assistant = new HotlineAssistant({ db, kb, asker });
+  const assistant = new HotlineAssistant({ db, kb, asker, locks: deps.replicas?.locks });
   app.use(assistRoutes({ db, kb, asker, staff, token: deps.assistApiToken, assistant }));
   app.use(outboxRoutes(db, staff, handlersOnly, engine.cases));
-  const inbox = new Inbox(db, engine, kb, new InboxHub(), {
+  const inbox = new Inbox(db, engine, kb, new InboxHub().relay(deps.replicas?.bus ?? null, 'inbox'), {
     log: deps.log.child({ component: 'inbox' }),
     waitMinutes: deps.handoffWaitMinutes,
     isAgent: async (username) => {

@@ -16,6 +16,7 @@ import { CHANNEL as WECOM_CHANNEL, WecomChannel } from '../../integrations/wecom
 import { WecomClient } from '../../integrations/wecom/client.ts';
 import { WecomCrypto } from '../../integrations/wecom/crypto.ts';
 import { applyRetention } from '../store/retention.ts';
+import { once, openReplicas, type Replicas } from '../replicas/replicas.ts';
 import { createLogger, type DestinationStream } from '../log.ts';
 
 const OUTBOX_RETRY_MS = 5_000;
@@ -50,6 +51,14 @@ export async function startServer(config: Config, o: StartOptions = {}): Promise
   // A background job that failed is logged and tried again at its next tick.
   const failed = (job: string) => (e: Error) => serverLog.error({ job, err: e }, `${job} failed`);
   const db = await openDatabase(config);
+  let replicas: Replicas;
+  try {
+    replicas = await openReplicas(config, db, logger);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const { bus, leader } = replicas;
   // The release in force in the store (the shipped files seed the first), switched live.
   let live: LiveKnowledge;
   try {
@@ -57,27 +66,36 @@ export async function startServer(config: Config, o: StartOptions = {}): Promise
       onSwitch: async (release, k) => {
         await publishKbVersion(db, k.index.meta, `release:${release.id}`);
         serverLog.info({ release: release.id, checksum: release.checksum.slice(0, 12) }, `知识库已切换到版本 ${release.id}（${release.checksum.slice(0, 12)}）`);
-        // Unanswered questions linked to an item are asked again: fixed when they now reach it.
-        await checkFixed(db, k, release).catch(failed('unanswered check'));
+        // The other replicas look at once rather than at their next check.
+        await bus?.publish('knowledge', { release: release.id }).catch(failed('release notice'));
+        // Unanswered questions linked to an item are asked again (by one replica): fixed when they now reach it.
+        if (await once(db, `release-fixed:${release.id}`).catch(() => false)) await checkFixed(db, k, release).catch(failed('unanswered check'));
       },
     });
     const current = await currentKbVersion(db);
     if (current?.checksum !== live.kb.index.meta.checksum) await publishKbVersion(db, live.kb.index.meta, `release:${live.release.id}`);
   } catch (e) {
+    await replicas.close();
     await db.close();
     throw e;
   }
   const kb = live.kb;
+  bus?.subscribe('knowledge', (m) => {
+    serverLog.info({ release: (m as { release?: number }).release }, 'knowledge release notice');
+    return live.check().then(() => {}, failed('knowledge release check'));
+  });
+  // A notice missed while the bus was away: look now rather than at the next check.
+  bus?.onResume(() => void live.check().catch(failed('knowledge release check')));
   log(`知识库：${kb.index.meta.itemCount} 个事项，${kb.built ? `新建索引 ${kb.index.meta.buildMs} ms` : '复用已有索引'}`);
 
-  const push = new PushHub();
+  const push = new PushHub(bus);
   let wecom: WecomChannel | null = null;
   const engine = createDialogEngine(
     config,
     kb,
     db,
     (channel, userId, replies) => (channel === WECOM_CHANNEL && wecom ? wecom.push(userId, replies) : push.publish(channel, userId, replies)),
-    { log: logger },
+    { log: logger, locks: replicas.locks, bus },
   );
   if (config.wecom) {
     const w = config.wecom;
@@ -95,9 +113,11 @@ export async function startServer(config: Config, o: StartOptions = {}): Promise
   const caseEvents = new CaseEvents(db, engine);
   // The built-in desk signs its callbacks with a secret of this process unless one is set.
   const caseCallbackSecret = config.caseCallbackSecret ?? randomBytes(24).toString('hex');
-  // Calls that waited for the case platform are retried, and surveys reminded, in the background.
+  // Calls that waited for the case platform are retried, and surveys reminded, in the background
+  // (by one replica: the leader).
   let ticks = 0;
   const retry = setInterval(() => {
+    if (!leader.isLeader()) return;
     engine.cases.retryDue().catch(failed('case outbox'));
     if (++ticks % 12 === 0) {
       caseEvents.remind().catch(failed('survey reminders'));
@@ -107,8 +127,9 @@ export async function startServer(config: Config, o: StartOptions = {}): Promise
   }, OUTBOX_RETRY_MS);
   retry.unref();
   // Personal data past RETENTION_DAYS is deleted once a day (and once soon after start).
-  const retain = () =>
-    applyRetention(db, config.retentionDays).catch(failed('retention'));
+  const retain = () => {
+    if (leader.isLeader()) void applyRetention(db, config.retentionDays).catch(failed('retention'));
+  };
   const firstRetention = setTimeout(retain, RETENTION_FIRST_MS);
   firstRetention.unref();
   const retention = setInterval(retain, 86_400_000);
@@ -137,11 +158,12 @@ export async function startServer(config: Config, o: StartOptions = {}): Promise
     timeZone: config.timeZone,
     metricsToken: config.metricsToken,
     log: logger,
+    replicas,
   });
   // Chats nobody took in time are handed back with 留言 offered; checked a few times per wait.
   const waitMs = config.handoffWaitMinutes * 60_000;
   const missed = setInterval(
-    () => void inbox.expireWaiting().catch(failed('inbox expiry')),
+    () => leader.isLeader() && void inbox.expireWaiting().catch(failed('inbox expiry')),
     Math.min(Math.max(waitMs / 4, 200), 5_000),
   );
   missed.unref();
@@ -159,7 +181,12 @@ export async function startServer(config: Config, o: StartOptions = {}): Promise
     log(`微信客服通道已开启：回调地址 /wecom/callback（${config.wecom!.apiBase}）`);
     // Catch up on what arrived while 小安 was down (from the saved cursor), then pull on a timer
     // too, so a lost callback or a crashed pull is caught up without waiting for another callback.
-    wecom.start();
+    // The timer runs in the leader; a callback makes whichever replica received it pull (a
+    // lease in the store keeps one pull at a time).
+    const w = wecom;
+    const follow = (leading: boolean) => (leading ? w.start() : w.stop());
+    leader.onChange(follow);
+    follow(leader.isLeader());
   }
 
   const close = async () => {
@@ -179,6 +206,7 @@ export async function startServer(config: Config, o: StartOptions = {}): Promise
     await engine.drain();
     await closed;
     if (localControlToken) removeControlFile(config.dataDir, localControlToken);
+    await replicas.close();
     await db.close();
   };
   if (o.handleSignals !== false) {

@@ -1,0 +1,61 @@
+/**
+ * One citizen's messages are handled one at a time and in order. Inside a process the
+ * engine's KeyedQueue does that; across replicas each turn also holds a PostgreSQL advisory
+ * lock on its conversation key. The locks live on connections of their own (a small pool
+ * beside the queries' pool): a turn holds its lock connection while it runs queries on the
+ * other pool, so the two can never wait for each other. A process that dies frees its locks
+ * with its connections.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+
+/** A 64-bit advisory lock key for a name (hashed here: names may hold bytes PostgreSQL text refuses, like NUL). */
+export function lockKey(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
+
+export interface SerialLocks {
+  /** Runs fn while no other process runs anything under the same key. */
+  hold<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** One process on its data (embedded PGlite): the in-process queue is enough. */
+export const inProcessOnly: SerialLocks = {
+  hold: (_key, fn) => fn(),
+  close: async () => {},
+};
+
+/** `scope` keeps one deployment's keys apart from another's on the same server (the schema). */
+export function postgresLocks(url: string, scope: string, o: { max: number; connectMs: number; waitMs: number }): SerialLocks {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: o.max,
+    // Waiting for a free lock connection is waiting in line, like waiting for the lock itself.
+    connectionTimeoutMillis: o.connectMs + o.waitMs,
+    // A turn that waited this long for another replica's turn gives up (503, the citizen retries).
+    statement_timeout: o.waitMs,
+  });
+  pool.on('error', () => {});
+  return {
+    async hold(name, fn) {
+      const key = lockKey(`${scope}:${name}`);
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+      } catch (e) {
+        client.release(true);
+        throw e;
+      }
+      try {
+        return await fn();
+      } finally {
+        // Not unlocked, the connection is dropped: the server frees the lock with it.
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => (broken = true));
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
