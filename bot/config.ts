@@ -3,11 +3,12 @@
  * Every bad value stops start-up with a message that names the variable and the fix.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { PROJECT_ROOT } from './paths.ts';
 import { parseServiceHours, type ServiceHours } from './service-hours.ts';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The project folder (package.json), also when running compiled from dist/ (paths.ts). */
+export { PROJECT_ROOT };
 
 /** How long a PostgreSQL statement, and a connection attempt (or the wait for a free one), may take. */
 export const DATABASE_TIMEOUT_DEFAULTS = { statementMs: 5_000, connectMs: 3_000 } as const;

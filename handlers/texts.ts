@@ -6,14 +6,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { sourceFile } from '../bot/paths.ts';
 
 export type Language = 'zh' | 'en';
 type Texts = Record<string, string | string[] | Record<string, string>>;
-const dir = path.dirname(fileURLToPath(import.meta.url));
-const FILES: Record<Language, string> = { zh: path.join(dir, 'texts.zh-CN.yaml'), en: path.join(dir, 'texts.en.yaml') };
+const FILES: Record<Language, string> = { zh: sourceFile(import.meta.url, 'texts.zh-CN.yaml'), en: sourceFile(import.meta.url, 'texts.en.yaml') };
 const TEXTS: Record<Language, Texts> = {
   zh: parse(readFileSync(FILES.zh, 'utf8')) as Texts,
   en: parse(readFileSync(FILES.en, 'utf8')) as Texts,

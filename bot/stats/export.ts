@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { sourceFile } from '../paths.ts';
 
 export type RowKind = 'cases' | 'conversations' | 'questions';
 type Columns = Record<RowKind, Record<string, string>> & { values: Record<string, Record<string, string>> };
-const COLUMNS = parse(readFileSync(new URL('./columns.yaml', import.meta.url), 'utf8')) as Columns;
+const COLUMNS = parse(readFileSync(sourceFile(import.meta.url, 'columns.yaml'), 'utf8')) as Columns;
 
 /** A kind's columns, in order: the row field and its heading. */
 export const columnsOf = (kind: RowKind) => Object.entries(COLUMNS[kind]).map(([key, label]) => ({ key, label }));

@@ -6,13 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { sourceFile } from '../paths.ts';
 import type { Queryable } from '../store/database.ts';
 import { LOW_CONFIDENCE } from '../../knowledge-base/unanswered.ts';
 import { scopeCondition, type CaseScope } from '../../integrations/case-platform/desk/scope.ts';
 import type { CaseRouter } from '../../integrations/case-platform/desk/router.ts';
 import { isBadRating, RATINGS, type Rating } from '../../integrations/case-platform/types.ts';
 
-export const DEFINITIONS = parse(readFileSync(new URL('./definitions.yaml', import.meta.url), 'utf8')) as Record<string, string>;
+export const DEFINITIONS = parse(readFileSync(sourceFile(import.meta.url, 'definitions.yaml'), 'utf8')) as Record<string, string>;
 
 /** Two messages further apart than this begin a new conversation. */
 export const CONVERSATION_GAP_MINUTES = 30;

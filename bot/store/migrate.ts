@@ -4,10 +4,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Database } from './database.ts';
+import { sourceFile } from '../paths.ts';
 
-const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const DIR = sourceFile(import.meta.url, 'migrations');
 const LOCK_KEY = 7_246_011; // arbitrary, constant: "xiaoan migrations"
 
 export interface Migration {

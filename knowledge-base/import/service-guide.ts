@@ -7,8 +7,6 @@
  * dropped. For an item that has a guide already, what a service guide never says (aliases,
  * 相似问, the 情形 keywords) is kept from it.
  */
-import mammoth from 'mammoth';
-import { extractText, getDocumentProxy } from 'unpdf';
 import type { CatalogueItem } from '../catalogue.ts';
 import { SECTION_NAMES, type Guide, type SectionName, type Situation } from '../guide.ts';
 import { StatusError } from '../../bot/status-error.ts';
@@ -65,7 +63,12 @@ export const unifyCharacters = (text: string) =>
 /** The plain text of a .docx or .pdf file. */
 export async function documentText(data: Uint8Array, kind: 'docx' | 'pdf'): Promise<string> {
   try {
-    if (kind === 'docx') return unifyCharacters((await mammoth.extractRawText({ buffer: Buffer.from(data) })).value);
+    // The readers are loaded when a document comes, not at every start of the server.
+    if (kind === 'docx') {
+      const { default: mammoth } = await import('mammoth');
+      return unifyCharacters((await mammoth.extractRawText({ buffer: Buffer.from(data) })).value);
+    }
+    const { extractText, getDocumentProxy } = await import('unpdf');
     const pdf = await getDocumentProxy(new Uint8Array(data));
     const { text } = await extractText(pdf, { mergePages: true });
     return unifyCharacters(Array.isArray(text) ? text.join('\n') : text);

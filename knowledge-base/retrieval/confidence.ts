@@ -5,8 +5,7 @@
  * probabilities rather than raw scores.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sourceFile } from '../../bot/paths.ts';
 
 export interface ConfidenceFeatures {
   /** Fused score of the top item, scaled to 0–1. */
@@ -39,7 +38,7 @@ export const DEFAULT_CALIBRATION: Calibration = {
   source: 'default',
 };
 
-export const CALIBRATION_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'calibration.json');
+export const CALIBRATION_FILE = sourceFile(import.meta.url, 'calibration.json');
 
 export function loadCalibration(file = CALIBRATION_FILE): Calibration {
   if (!existsSync(file)) return DEFAULT_CALIBRATION;

@@ -1,15 +1,14 @@
 /** Reply templates per category (reply-templates.yaml): editors change the file, not the code. */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { sourceFile } from '../../../bot/paths.ts';
 
 export interface ReplyTemplate {
   title: string;
   text: string;
 }
 
-export const REPLY_TEMPLATES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'reply-templates.yaml');
+export const REPLY_TEMPLATES_FILE = sourceFile(import.meta.url, 'reply-templates.yaml');
 /** Offered for every category, after the category's own. */
 export const COMMON = '通用';
 

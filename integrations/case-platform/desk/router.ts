@@ -3,9 +3,8 @@
  * supervising unit, from the editable rules in routing.yaml.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { sourceFile } from '../../../bot/paths.ts';
 import { CASE_TYPES, type CaseType } from '../types.ts';
 
 export interface Unit {
@@ -34,7 +33,7 @@ interface Rules {
   dispatcher: string;
 }
 
-export const ROUTING_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'routing.yaml');
+export const ROUTING_FILE = sourceFile(import.meta.url, 'routing.yaml');
 
 export function loadRouting(file = ROUTING_FILE): CaseRouter {
   const raw = parse(readFileSync(file, 'utf8')) as {
