@@ -9,11 +9,32 @@ import type { Problem } from './guide.ts';
 import { guideSetOf } from './guide-set.ts';
 import type { Normalizer } from './text/normalize.ts';
 import type { KbFiles } from './releases.ts';
-import { validateGuideSet } from './validate.ts';
+import { englishProblems, validateGuideSet } from './validate.ts';
 
 export const guidePath = (itemId: string) => `guides/${itemId}.md`;
 
 export type FieldProblem = Pick<Problem, 'line' | 'message' | 'fix'> & { field: string | null };
+
+/** The English version kept beside a guide (guides/<id>.en.md), and what is out of step in it. */
+export interface EnglishCheck {
+  present: boolean;
+  /** Warnings, not problems: they never block a release (the Chinese is answered, marked so). */
+  warnings: Array<Pick<Problem, 'line' | 'message' | 'fix'>>;
+}
+
+export const englishPath = (itemId: string) => `guides/${itemId}.en.md`;
+
+/** The draft's English version of a guide checked against the guide as it stands with this text. */
+export function checkEnglish(files: KbFiles, itemId: string, text: string): EnglishCheck {
+  const file = englishPath(itemId);
+  const english = files[file];
+  if (english === undefined) return { present: false, warnings: [] };
+  const set = guideSetOf('guides', [
+    { file: guidePath(itemId), text },
+    { file, text: english },
+  ]);
+  return { present: true, warnings: englishProblems(set).map((p) => ({ line: p.line, message: p.message, fix: p.fix })) };
+}
 
 /**
  * The problems of one guide when it stands in the draft with this text: its own and those

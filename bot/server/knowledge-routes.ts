@@ -32,7 +32,7 @@ import { approveDraft, gateDraft, publishDraft, ReviewError, submitDraft, update
 import { documentText, guideMarkdown, parseServiceGuide, type GuideProposal } from '../../knowledge-base/import/service-guide.ts';
 import { SECTION_NAMES } from '../../knowledge-base/guide.ts';
 import { loadCatalogue } from '../../knowledge-base/catalogue.ts';
-import { checkGuide, guideChanges, guidePath, openDraftsByGuide } from '../../knowledge-base/editing.ts';
+import { checkEnglish, checkGuide, guideChanges, guidePath, openDraftsByGuide } from '../../knowledge-base/editing.ts';
 import { fieldsProblem, guideFields, guideText, type GuideFields } from '../../knowledge-base/guide-fields.ts';
 import { collectUnanswered, dismissCluster, linkCluster, listClusters } from '../../knowledge-base/unanswered.ts';
 import { auditOf, rolesOnly, staffOf, type StaffAuth } from './staff-routes.ts';
@@ -281,7 +281,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
     const text = draft.files[file] ?? null;
     if (text === null && published === null) return void res.status(404).json({ error: `草稿和已发布版本中都没有 ${itemId} 的指南` });
     const current = text ?? published!;
-    res.json({ path: file, text: current, inDraft: text !== null, fields: guideFields(current, file), published, problems: problemsOf(draft.files, itemId, current) });
+    res.json({ path: file, text: current, inDraft: text !== null, fields: guideFields(current, file), published, problems: problemsOf(draft.files, itemId, current), english: checkEnglish(draft.files, itemId, current) });
   });
 
   router.post('/api/staff/knowledge/drafts/:id/check', auth, editors, json, async (req, res) => {
@@ -299,7 +299,7 @@ export function knowledgeRoutes(db: Database, auth: StaffAuth, config: Config, l
     }
     const draft = await draftOr404(req, res);
     if (!draft) return;
-    res.json({ text, fields: guideFields(text, guidePath(b.itemId)), problems: problemsOf(draft.files, b.itemId, text) });
+    res.json({ text, fields: guideFields(text, guidePath(b.itemId)), problems: problemsOf(draft.files, b.itemId, text), english: checkEnglish(draft.files, b.itemId, text) });
   });
 
   router.post('/api/staff/knowledge/drafts/:id/preview', auth, editors, json, async (req, res) => {

@@ -53,6 +53,8 @@ describe('staff console: 知识库', () => {
     expect(original).toContain('普通护照每本120元');
     const count = lin.locator('[data-test=problem-count]');
     expect(await count.innerText()).toBe('校验通过');
+    const english = lin.locator('[data-test=english-state]');
+    expect(await english.innerText()).toBe('英文版一致');
     await feeBox.fill('');
     const feeProblems = lin.locator('[data-test="problems-收费标准"]');
     await expect.poll(() => feeProblems.innerText().catch(() => ''), { timeout: 15_000 }).toContain('is empty');
@@ -61,6 +63,9 @@ describe('staff console: 知识库', () => {
     await feeBox.fill(original.replace('普通护照每本120元', '普通护照每本100元'));
     await expect.poll(() => count.innerText(), { timeout: 15_000 }).toBe('校验通过');
     await expect.poll(() => feeProblems.count()).toBe(0);
+    // The English Fees section is now out of step: a warning, and the draft can still be saved.
+    expect(await english.innerText()).toMatch(/英文版 \d+ 处待更新/);
+    expect(await lin.locator('[data-test=english-warnings]').innerText()).toContain('## Fees');
     await lin.getByRole('button', { name: '保存', exact: true }).click();
     await lin.getByText('已保存', { exact: true }).waitFor();
 

@@ -85,6 +85,9 @@ describe('知识库: the editors API', () => {
     expect(guide).toMatchObject({ path: 'guides/crj-01.md', inDraft: true, problems: [], fields: { id: 'crj-01', name: '普通护照首次申领' } });
     expect(guide.published).toBe(guide.text);
     expect(guide.fields.sections['收费标准']).toContain('120元');
+    // Its English version is in step with it.
+    expect(guide.english).toEqual({ present: true, warnings: [] });
+    expect((await li.get(`/api/staff/knowledge/drafts/${id}/guides/fw-02`)).body.english).toEqual({ present: false, warnings: [] });
     expect((await li.get(`/api/staff/knowledge/drafts/${id}/guides/no-such-item`)).status).toBe(404);
     expect((await li.get(`/api/staff/knowledge/drafts/${id}/guides/..%2Fetc`)).status).toBe(400);
 
@@ -102,6 +105,9 @@ describe('知识库: the editors API', () => {
     const fixed = (await li.post(`/api/staff/knowledge/drafts/${id}/check`, { itemId: 'crj-01', fields })).body;
     expect(fixed.problems).toEqual([]);
     expect(fixed.fields).toEqual(fields);
+    // The English Fees section still has the old lines: a warning for the editor, not a problem that blocks the draft.
+    expect(checked.english.warnings.length).toBeGreaterThan(0);
+    expect(fixed.english.warnings.map((w: { message: string }) => w.message).join('\n')).toContain('## Fees');
     // In Markdown, a YAML slip is a problem of the file, with its line.
     const broken = (await li.post(`/api/staff/knowledge/drafts/${id}/check`, { itemId: 'crj-01', text: fixed.text.replace('aliases:', 'aliases: [') })).body;
     expect(broken.fields).toBeNull();

@@ -56,8 +56,10 @@ export interface GuideFields {
   sections: Record<SectionName, string>;
 }
 export interface Problem { field: string | null; line: number; message: string; fix: string }
-export interface GuideDoc { path: string; text: string; fields: GuideFields | null; published: string | null; problems: Problem[] }
-export interface Checked { text: string; fields: GuideFields | null; problems: Problem[] }
+/** The English version beside a guide and what is out of step in it (warnings: they never block a release). */
+export interface EnglishCheck { present: boolean; warnings: Array<{ line: number; message: string; fix: string }> }
+export interface GuideDoc { path: string; text: string; fields: GuideFields | null; published: string | null; problems: Problem[]; english: EnglishCheck }
+export interface Checked { text: string; fields: GuideFields | null; problems: Problem[]; english: EnglishCheck }
 
 export type Origin = 'document' | 'existing guide' | 'catalogue' | 'missing';
 export interface GuideProposal {
