@@ -14,7 +14,7 @@ import type { SerialLocks } from './replicas/conversation-locks.ts';
 import type { Bus } from './replicas/bus.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { lastMenuItems, replyText, type Inbound, type Reply, type TurnMeta, type TurnResult } from './messages.ts';
-import type { Database } from './store/database.ts';
+import type { Database, Queryable } from './store/database.ts';
 import {
   beginTurn,
   createHandoff,
@@ -133,7 +133,7 @@ export class DialogEngine {
   /** Handles one message; texts longer than maxTextChars are split at sentence boundaries. */
   handle(inbound: Inbound, maxTextChars = 1000): Promise<TurnResult> {
     validate(inbound);
-    return this.serially(keyOf(inbound), () => this.observed(inbound, () => this.turn(inbound, maxTextChars)));
+    return this.serially(keyOf(inbound), (db) => this.observed(inbound, () => this.turn(inbound, maxTextChars, db)));
   }
 
   /**
@@ -172,18 +172,18 @@ export class DialogEngine {
    * message (a survey needs nothing kept: its row stays pending and is asked then).
    */
   notify(channel: string, userId: string, replies: Reply[], o: { awaiting?: Awaiting; keep?: boolean } = {}): Promise<boolean> {
-    return this.serially(`${channel}\u0000${userId}`, async () => {
-      const conversation = await loadConversation(this.o.db, channel, userId);
+    return this.serially(`${channel}\u0000${userId}`, async (db) => {
+      const conversation = await loadConversation(db, channel, userId);
       conversation.state = expire(conversation.state, this.now(), this.o.contextTtlMinutes);
       const drafting = o.awaiting !== undefined && conversation.state.awaiting?.kind === 'case';
       const delivered = !conversation.handedOver && !drafting && ((await this.o.deliver?.(channel, userId, replies)) ?? 0) > 0;
       if (!delivered) {
-        if (o.keep) await oweNotice(this.o.db, channel, userId, replies, o.awaiting);
+        if (o.keep) await oweNotice(db, channel, userId, replies, o.awaiting);
         return false;
       }
       if (o.awaiting) conversation.state.awaiting = o.awaiting;
       conversation.state.menu = lastMenuItems(replies) ?? conversation.state.menu;
-      await endTurn(this.o.db, conversation, outgoing(replies, { payload: false }));
+      await endTurn(db, conversation, outgoing(replies, { payload: false }));
       return true;
     });
   }
@@ -195,11 +195,11 @@ export class DialogEngine {
    * open chats received it (0: it is in the transcript, shown when they open the chat).
    */
   say(channel: string, userId: string, replies: Reply[], o: { handedOver?: boolean; by?: string } = {}): Promise<number> {
-    return this.serially(`${channel}\u0000${userId}`, async () => {
-      const conversation = await loadConversation(this.o.db, channel, userId);
+    return this.serially(`${channel}\u0000${userId}`, async (db) => {
+      const conversation = await loadConversation(db, channel, userId);
       if (o.handedOver !== undefined) conversation.handedOver = o.handedOver;
       conversation.state.menu = lastMenuItems(replies) ?? conversation.state.menu;
-      await endTurn(this.o.db, conversation, outgoing(replies, { payload: true, by: o.by }));
+      await endTurn(db, conversation, outgoing(replies, { payload: true, by: o.by }));
       return (await this.o.deliver?.(channel, userId, replies)) ?? 0;
     });
   }
@@ -214,10 +214,10 @@ export class DialogEngine {
 
   /** A channel says a human took the chat (true) or it went back to the bot (false). */
   setHandedOver(channel: string, userId: string, handedOver: boolean): Promise<void> {
-    return this.serially(`${channel}\u0000${userId}`, async () => {
-      const conversation = await loadConversation(this.o.db, channel, userId);
+    return this.serially(`${channel}\u0000${userId}`, async (db) => {
+      const conversation = await loadConversation(db, channel, userId);
       conversation.handedOver = handedOver;
-      await endTurn(this.o.db, conversation, []);
+      await endTurn(db, conversation, []);
     });
   }
 
@@ -234,9 +234,9 @@ export class DialogEngine {
   }
 
   /** One at a time per conversation: in arrival order here, and under its lock across replicas. */
-  private serially<T>(key: string, task: () => Promise<T>): Promise<T> {
+  private serially<T>(key: string, task: (db: Queryable) => Promise<T>): Promise<T> {
     const locks = this.o.locks;
-    return this.queue.run(key, locks ? () => locks.hold(`conversation:${key}`, task) : task);
+    return this.queue.run(key, locks ? () => locks.hold(`conversation:${key}`, (held) => task(held ?? this.o.db)) : () => task(this.o.db));
   }
 
   /** Waits for turns in flight (clean shutdown). */
@@ -248,8 +248,8 @@ export class DialogEngine {
     return (this.o.now ?? (() => new Date()))();
   }
 
-  private async turn(inbound: Inbound, maxTextChars: number): Promise<TurnResult> {
-    const { db } = this.o;
+  /** `db`: where the turn's own conversation rows are read and written (its lock's connection across replicas). */
+  private async turn(inbound: Inbound, maxTextChars: number, db: Queryable): Promise<TurnResult> {
     const now = this.now();
     const before = inbound.messageId ? await handledMessage(db, inbound.channel, inbound.messageId) : null;
     if (before) {

@@ -44,7 +44,7 @@ export class HotlineAssistant {
     const { callId } = u;
     if (!callId) return run();
     const locks = this.o.locks;
-    return this.calls.run(callId, locks ? () => locks.hold(`call:${callId}`, run) : run);
+    return this.calls.run(callId, locks ? () => locks.hold(`call:${callId}`, () => run()) : run);
   }
 
   private async handle(u: { text: string; callId?: string; actor: string }): Promise<AssistReply> {

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import type { Queryable } from '../store/database.ts';
 
 /** A 64-bit advisory lock key for a name (hashed here: names may hold bytes PostgreSQL text refuses, like NUL). */
 export function lockKey(name: string): string {
@@ -15,14 +16,18 @@ export function lockKey(name: string): string {
 }
 
 export interface SerialLocks {
-  /** Runs fn while no other process runs anything under the same key. */
-  hold<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn while no other process runs anything under the same key. fn gets the connection
+   * that holds the lock (null in-process): the turn's own reads and writes may go on it rather
+   * than wait for a pooled one.
+   */
+  hold<T>(key: string, fn: (held: Queryable | null) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 /** One process on its data (embedded PGlite): the in-process queue is enough. */
 export const inProcessOnly: SerialLocks = {
-  hold: (_key, fn) => fn(),
+  hold: (_key, fn) => fn(null),
   close: async () => {},
 };
 
@@ -48,8 +53,14 @@ export function postgresLocks(url: string, scope: string, o: { max: number; conn
         client.release(true);
         throw e;
       }
+      const held: Queryable = {
+        query: async (sql, params) => ({ rows: (await client.query(sql, params as unknown[])).rows }),
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+      };
       try {
-        return await fn();
+        return await fn(held);
       } finally {
         // Not unlocked, the connection is dropped: the server frees the lock with it.
         await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => (broken = true));

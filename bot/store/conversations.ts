@@ -13,7 +13,7 @@ export interface ConversationRow {
   handedOver: boolean;
 }
 
-export async function loadConversation(db: Database, channel: string, userId: string): Promise<ConversationRow> {
+export async function loadConversation(db: Queryable, channel: string, userId: string): Promise<ConversationRow> {
   const { rows } = await db.query<{ id: string; state: ConversationState; handed_over: boolean }>(
     `INSERT INTO conversations (channel, user_id) VALUES ($1, $2)
      ON CONFLICT (channel, user_id) DO UPDATE SET channel = EXCLUDED.channel
@@ -58,7 +58,7 @@ export interface Told {
  * citizen is owed, in one round trip, before the turn runs: a message is stored even if
  * the turn then fails.
  */
-export async function beginTurn(db: Database, channel: string, userId: string, inbound: MessageRecord): Promise<ConversationRow & { owed: Owed }> {
+export async function beginTurn(db: Queryable, channel: string, userId: string, inbound: MessageRecord): Promise<ConversationRow & { owed: Owed }> {
   const m = record(inbound);
   const { rows } = await db.query<{ id: string; state: ConversationState; handed_over: boolean; notices: Owed['notices']; surveys: Owed['surveys'] }>(
     `WITH c AS (
@@ -92,7 +92,7 @@ export async function beginTurn(db: Database, channel: string, userId: string, i
  * leaves everything owed still owed; after it, nothing is told twice.
  */
 export async function endTurn(
-  db: Database,
+  db: Queryable,
   c: ConversationRow,
   replies: MessageRecord[],
   extra: { question?: ReturnType<typeof questionRow>; handled?: { messageId: string; replies: unknown[] }; told?: Told } = {},
@@ -159,7 +159,7 @@ export async function purgeExpiredDrafts(db: Queryable, olderThan: Date): Promis
 }
 
 /** A channel message handled already (its turn was saved): its replies and whether they were sent. */
-export async function handledMessage(db: Database, channel: string, messageId: string): Promise<{ replies: Reply[]; delivered: boolean } | null> {
+export async function handledMessage(db: Queryable, channel: string, messageId: string): Promise<{ replies: Reply[]; delivered: boolean } | null> {
   const { rows } = await db.query<{ replies: Reply[]; delivered: boolean }>('SELECT replies, delivered FROM handled_messages WHERE channel = $1 AND message_id = $2', [
     channel,
     messageId,
@@ -192,7 +192,7 @@ export interface HandoffRow {
 }
 
 /** A 转人工 request in the staff queue, with what the bot knew (messages left for staff are cases now). */
-export async function createHandoff(db: Database, conversationId: number, summary: HandoffSummary): Promise<number> {
+export async function createHandoff(db: Queryable, conversationId: number, summary: HandoffSummary): Promise<number> {
   // A new request supersedes one nobody took in time: the inbox shows the citizen once.
   const { rows } = await db.query<{ id: string }>(
     `WITH superseded AS (
