@@ -28,10 +28,12 @@ export async function runChat(config: Config): Promise<void> {
     const r = await engine.handle(text === null ? { channel: 'cli', userId, kind: 'event', event: 'open' } : { channel: 'cli', userId, kind: 'text', text });
     console.log(`\n小安：${renderForTerminal(r.replies) || '（人工客服接待中）'}\n`);
   };
+  // Listening before the greeting: lines piped in while it is answered are kept, not dropped.
+  const lines = rl[Symbol.asyncIterator]();
   try {
     console.log('小安终端对话。输入问题后回车；输入“退出”或按 Ctrl+D 结束。');
     await say(null);
-    for await (const line of rl) {
+    for await (const line of { [Symbol.asyncIterator]: () => lines }) {
       const text = line.trim();
       if (!text) continue;
       if (/^(退出|exit|quit)$/i.test(text)) break;
