@@ -8,7 +8,8 @@ import { Botkit, type BotWorker, type BotkitMessage } from 'botkit';
 import {
   ActivityTypes,
   BotAdapter,
-  MemoryStorage,
+  type Storage,
+  type StoreItems,
   TurnContext,
   type Activity,
   type ConversationReference,
@@ -68,6 +69,19 @@ class CollectingAdapter extends BotAdapter {
   }
 }
 
+/**
+ * Botkit's state storage that keeps nothing between turns: botkit's dialog state lives only
+ * for the turn (our store keeps the conversation). Its MemoryStorage kept every citizen's
+ * entry for the life of the process.
+ */
+class PerTurnStorage implements Storage {
+  async read(): Promise<StoreItems> {
+    return {};
+  }
+  async write(): Promise<void> {}
+  async delete(): Promise<void> {}
+}
+
 export class BotkitEngine {
   private readonly adapter = new CollectingAdapter();
   private readonly controller: Botkit;
@@ -78,7 +92,7 @@ export class BotkitEngine {
       disable_webserver: true,
       disable_console: true,
       // Our own store keeps the conversation state; botkit's dialog state is per turn only.
-      storage: new MemoryStorage(),
+      storage: new PerTurnStorage(),
     });
     const dispatch = async (bot: BotWorker, message: BotkitMessage) => {
       const inbound = (message.incoming_message.channelData as Record<string, Inbound>)[INBOUND]!;

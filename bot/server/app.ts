@@ -80,6 +80,8 @@ export function createApp(deps: AppDeps): { app: express.Express; closeStreams: 
   const asker = new Asker(kb);
   const staff = staffAuth(db, staffApiToken);
   app.disable('x-powered-by');
+  // JSON answers are never the same twice worth revalidating: no sha1 of every body (static files keep their own ETag).
+  app.set('etag', false);
   // First: every answer, even a refusal by the middleware below, has a request id and a log line.
   const httpLog = deps.log.child({ component: 'http' });
   app.use(requestLog(httpLog));
