@@ -7,7 +7,7 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { maskPersonalNumbers } from './privacy.ts';
+import { mayHoldPersonalNumber, maskPersonalNumbers } from './privacy.ts';
 
 export type { DestinationStream, Logger };
 
@@ -28,10 +28,11 @@ function masked(v: unknown): unknown {
 
 /**
  * The finished line parsed back, masked, written again: this reaches the message, bindings
- * and serialized errors too (masking the raw text could break a number field's JSON). A few
- * lines per request or turn: cheap enough.
+ * and serialized errors too (masking the raw text could break a number field's JSON).
  */
 function maskLine(line: string): string {
+  // Most lines hold no long run of digits at all: they are written as they are, unparsed.
+  if (!mayHoldPersonalNumber(line)) return line;
   try {
     return `${JSON.stringify(masked(JSON.parse(line)))}\n`;
   } catch {

@@ -18,6 +18,12 @@ const ID_15 = new RegExp(`(?<![0-9\\uFF10-\\uFF19])${run('{14}')}(?![0-9\\uFF10-
 const MOBILE = new RegExp(`(?<![0-9\\uFF10-\\uFF19])(?:(?:\\+|\\uFF0B)?(?:86|\\uFF18\\uFF16)[ \\u3000\\-]?)?[1\\uFF11][3-9\\uFF13-\\uFF19]${D}(?:${SEP}${D}){8}(?![0-9\\uFF10-\\uFF19])`, 'g');
 const BANK = new RegExp(`(?<![0-9\\uFF10-\\uFF19])${run('{15,18}')}(?![0-9\\uFF10-\\uFF19])`, 'g');
 
+/** Eleven digits in a row (separators allowed): the shortest number masked is a mobile's. */
+const ELEVEN_DIGITS = new RegExp(`${run('{10}')}`);
+
+/** Whether the text may hold a number maskPersonalNumbers would mask (false: it is left as it is). */
+export const mayHoldPersonalNumber = (text: string) => ELEVEN_DIGITS.test(text);
+
 /** Half-width digits and X, without separators: what the number "is". */
 const digitsOf = (s: string) => s.normalize('NFKC').replace(/[^0-9Xx]/g, '').toUpperCase();
 

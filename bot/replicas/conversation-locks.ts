@@ -32,14 +32,16 @@ export const inProcessOnly: SerialLocks = {
 };
 
 /** `scope` keeps one deployment's keys apart from another's on the same server (the schema). */
-export function postgresLocks(url: string, scope: string, o: { max: number; connectMs: number; waitMs: number }): SerialLocks {
+export function postgresLocks(url: string, scope: string, o: { max: number; connectMs: number; statementMs: number }): SerialLocks {
   const pool = new pg.Pool({
     connectionString: url,
     max: o.max,
     // Waiting for a free lock connection is waiting in line, like waiting for the lock itself.
-    connectionTimeoutMillis: o.connectMs + o.waitMs,
-    // A turn that waited this long for another replica's turn gives up (503, the citizen retries).
-    statement_timeout: o.waitMs,
+    connectionTimeoutMillis: o.connectMs + o.statementMs,
+    // A turn that waited as long as a statement may run, for another replica's turn of the same
+    // citizen or for a server that does not answer, gives up (503, the citizen tries again).
+    statement_timeout: o.statementMs,
+    query_timeout: o.statementMs + 1_000,
   });
   pool.on('error', () => {});
   return {

@@ -14,9 +14,8 @@ import { inProcessOnly, postgresLocks, type SerialLocks } from './conversation-l
 import { Leadership, soleProcess, type Leader } from './leadership.ts';
 import { PostgresBus } from './postgres-bus.ts';
 
-/** Lock connections per replica; a turn waits at most this long for another replica's turn. */
+/** Lock connections per replica (a turn waits at most DATABASE_STATEMENT_TIMEOUT_MS for its lock). */
 const LOCK_CONNECTIONS = 10;
-const LOCK_WAIT_MS = 30_000;
 
 export interface Replicas {
   /** Null when this process is alone on its data. */
@@ -39,7 +38,7 @@ export async function openReplicas(config: Pick<Config, 'databaseUrl' | 'databas
   const leader = new Leadership(control, log.child({ component: 'replicas' }), scope);
   await control.open();
   await leader.start();
-  const locks = postgresLocks(config.databaseUrl, scope, { max: LOCK_CONNECTIONS, connectMs: config.databaseConnectTimeoutMs, waitMs: LOCK_WAIT_MS });
+  const locks = postgresLocks(config.databaseUrl, scope, { max: LOCK_CONNECTIONS, connectMs: config.databaseConnectTimeoutMs, statementMs: config.databaseStatementTimeoutMs });
   return {
     bus,
     leader,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskPersonalNumbers } from '../../bot/privacy.ts';
+import { mayHoldPersonalNumber, maskPersonalNumbers } from '../../bot/privacy.ts';
 
 describe('maskPersonalNumbers', () => {
   it('masks 18-digit ID numbers, including a final X', () => {
@@ -31,5 +31,18 @@ describe('maskPersonalNumbers', () => {
     expect(maskPersonalNumbers('工本费40元，12345热线，交管12123')).toBe('工本费40元，12345热线，交管12123');
     expect(maskPersonalNumbers('2026年12月2日 9:00–17:00，１２３４５')).toBe('2026年12月2日 9:00–17:00，１２３４５');
     expect(maskPersonalNumbers('ＡＢＣ，全角逗号，保持原样')).toBe('ＡＢＣ，全角逗号，保持原样');
+  });
+});
+
+describe('mayHoldPersonalNumber (the log writes a line unparsed when it says no)', () => {
+  const masked = ['身份证号11010519491231002X', '证件 440301 19900101 1234 号', '440301.1990.0101.123x', '老身份证440301900101123', '+86 138-1234-5678', '手机１３８１２３４５６７８', '138 1234 5678', '卡号6222 0212 3456 7890 123', '{"n":13812345678}'];
+  const plain = ['工本费40元，12345热线，交管12123', '{"time":"2026-12-03T16:01:19.088Z","pid":12345,"ms":3.2}', '2026年12月2日 9:00–17:00'];
+
+  it('says yes for every text maskPersonalNumbers changes, and no for ordinary numbers', () => {
+    for (const t of masked) {
+      expect(maskPersonalNumbers(t), t).not.toBe(t);
+      expect(mayHoldPersonalNumber(t), t).toBe(true);
+    }
+    for (const t of plain) expect(mayHoldPersonalNumber(t), t).toBe(false);
   });
 });

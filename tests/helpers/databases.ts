@@ -37,13 +37,7 @@ if (url) {
   testStores.push({
     name: 'PostgreSQL',
     async open() {
-      const schema = `xiaoan_test_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`CREATE SCHEMA ${schema}`);
-      const u = new URL(url);
-      u.searchParams.set('options', `-c search_path=${schema}`);
-      const databaseUrl = u.toString();
+      const { databaseUrl, drop } = await freshSchema(url, 'xiaoan_test');
       const dataDir = tempDir();
       const db = await openDatabase({ dataDir, databaseUrl });
       return {
@@ -52,12 +46,28 @@ if (url) {
         cleanup: async () => {
           await db.close().catch(() => {});
           removeDir(dataDir);
-          await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-          await admin.end();
+          await drop();
         },
       };
     },
   });
+}
+
+/** A schema of its own on the PostgreSQL at `url`: the URL that works in it, and its removal. */
+export async function freshSchema(url: string, prefix: string): Promise<{ databaseUrl: string; drop: () => Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    databaseUrl: u.toString(),
+    drop: async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
 }
 
 /** An embedded database on a fresh folder for the tests of one file. */

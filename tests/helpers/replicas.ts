@@ -1,12 +1,10 @@
 /**
  * 小安 processes as production runs them (`xiaoan serve`, one OS process each) on one
- * PostgreSQL: a fresh schema per test file, dropped afterwards. Their JSON log lines are kept
- * for the test to read.
+ * PostgreSQL (a fresh schema per test file: databases.ts freshSchema). Their JSON log lines are
+ * kept for the test to read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import { PROJECT_ROOT } from '../../bot/config.ts';
 
 export interface Replica {
@@ -17,23 +15,6 @@ export interface Replica {
   /** Every JSON log line it wrote so far. */
   logs: Array<Record<string, unknown>>;
   stop(): Promise<void>;
-}
-
-/** A schema of its own on the PostgreSQL at `url`; the URL that works in it, and its removal. */
-export async function freshSchema(url: string): Promise<{ databaseUrl: string; drop: () => Promise<void> }> {
-  const schema = `xiaoan_replicas_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    databaseUrl: u.toString(),
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
 }
 
 export function startReplica(name: string, env: Record<string, string>): Promise<Replica> {

@@ -16,7 +16,8 @@ import { openDatabase } from '../../../bot/store/database.ts';
 import { addStaff } from '../../../bot/store/staff.ts';
 import { removeDir, tempDir } from '../../helpers/kb.ts';
 import { staffLogin } from '../../helpers/staff.ts';
-import { freshSchema, startReplica, type Replica } from '../../helpers/replicas.ts';
+import { freshSchema } from '../../helpers/databases.ts';
+import { startReplica, type Replica } from '../../helpers/replicas.ts';
 
 const url = process.env.TEST_DATABASE_URL;
 const CHAT_TOKEN = 'chat-token-0123456789';
@@ -77,7 +78,7 @@ describe.skipIf(!url)('three replicas on one PostgreSQL', () => {
   beforeAll(async () => {
     platform.server.listen(0, '127.0.0.1');
     await new Promise((r) => platform.server.once('listening', r));
-    schema = await freshSchema(url!);
+    schema = await freshSchema(url!, 'xiaoan_replicas');
     db = new pg.Client({ connectionString: schema.databaseUrl });
     await db.connect();
     const env = {
