@@ -57,6 +57,8 @@ export function openRelease(config: Config, release: KbRelease, onProgress?: Pro
 export class LiveKnowledge {
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<boolean> | null = null;
+  /** A check asked while one ran: it runs once that one is done. */
+  private next: Promise<boolean> | null = null;
 
   private constructor(
     private readonly config: Config,
@@ -83,10 +85,25 @@ export class LiveKnowledge {
     return this.served;
   }
 
-  /** Switches to the release in force if it is not the one served; true when it switched. */
+  /**
+   * Switches to the release in force if it is not the one served; true when it switched. One
+   * check at a time (a slow index build is not started twice); one asked while another runs
+   * waits for it and then looks again, since the running one may have read the store before
+   * the change its caller made (a release just published).
+   */
   check(): Promise<boolean> {
-    // One check at a time: a slow index build is not started twice.
-    this.checking ??= this.switchIfNeeded().finally(() => (this.checking = null));
+    if (!this.checking) return this.begin();
+    this.next ??= this.checking
+      .catch(() => false)
+      .then(() => {
+        this.next = null;
+        return this.checking ?? this.begin();
+      });
+    return this.next;
+  }
+
+  private begin(): Promise<boolean> {
+    this.checking = this.switchIfNeeded().finally(() => (this.checking = null));
     return this.checking;
   }
 
@@ -109,6 +126,7 @@ export class LiveKnowledge {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.next?.catch(() => {});
     await this.checking?.catch(() => {});
   }
 }

@@ -51,6 +51,25 @@ describe('the knowledge in force, switched live', () => {
     expect((await getRelease(t.server.db, release.id, { files: true }))!.files!['guides/crj-01.md']).toContain('100元');
   });
 
+  it('switches in a check asked while another is running, to what was published after that one began', async () => {
+    const now = (await currentRelease(t.server.db, { files: true }))!;
+    const withFee = (fee: number) => ({ ...now.files!, 'guides/crj-01.md': now.files!['guides/crj-01.md']!.replace(/普通护照每本\d+元/, `普通护照每本${fee}元`) });
+    await publishRelease(t.server.db, withFee(110), { author: 'editor1', approver: 'editor2' });
+    // A check on its way (the timer's, say): it has read the store and is building that release's index…
+    const running = t.server.knowledge.check();
+    await new Promise((r) => setTimeout(r, 50));
+    // …when another release is published, and its publisher asks for a check.
+    const later = await publishRelease(t.server.db, withFee(105), { author: 'editor1', approver: 'editor2' });
+    await t.server.knowledge.check();
+    expect(await running).toBe(true);
+    expect(t.server.knowledge.release.id).toBe(later.id);
+    expect(JSON.stringify(await ask('办护照要多少钱'))).toContain('105元');
+    // Back to what the next test starts from.
+    const back = await rollbackTo(t.server.db, now.id, { by: 'editor2' });
+    await t.server.knowledge.check();
+    expect(t.server.knowledge.release.id).toBe(back.id);
+  });
+
   it('waits for a release whose effective time has not come', async () => {
     const now = (await currentRelease(t.server.db, { files: true }))!;
     const files = { ...now.files!, 'guides/crj-01.md': now.files!['guides/crj-01.md']!.replace('普通护照每本120元', '普通护照每本90元') };
