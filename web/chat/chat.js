@@ -4,7 +4,6 @@
   const log = document.getElementById('log');
   const form = document.getElementById('composer');
   const input = document.getElementById('input');
-  const send = document.getElementById('send');
   const typing = document.getElementById('typing');
   const bigger = document.getElementById('bigger');
 
@@ -86,31 +85,37 @@
     }
   }
 
+  // What the citizen sends while an answer is on its way waits its turn, in order: nothing
+  // typed or tapped is dropped.
+  const waiting = [];
   let busy = false;
-  async function talk(body, shown) {
-    if (busy) return;
-    busy = true;
-    send.disabled = true;
+  function talk(body, shown) {
     if (shown) bubble(shown, 'me');
+    waiting.push(body);
+    if (!busy) void sendWaiting();
+  }
+  async function sendWaiting() {
+    busy = true;
     typing.hidden = false;
-    try {
-      const res = await fetch('/api/chat', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        credentials: 'same-origin',
-        body: JSON.stringify(body),
-      });
-      const data = await res.json().catch(() => ({}));
-      if (!res.ok) bubble(data.error || '发送失败，请稍后再试。', 'bot', 'error');
-      else render(data.replies || [], data.sources);
-    } catch {
-      bubble('网络好像断开了，请检查网络后再试。', 'bot', 'error');
-    } finally {
-      typing.hidden = true;
-      busy = false;
-      send.disabled = false;
-      input.focus();
+    while (waiting.length) {
+      const body = waiting.shift();
+      try {
+        const res = await fetch('/api/chat', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          credentials: 'same-origin',
+          body: JSON.stringify(body),
+        });
+        const data = await res.json().catch(() => ({}));
+        if (!res.ok) bubble(data.error || '发送失败，请稍后再试。', 'bot', 'error');
+        else render(data.replies || [], data.sources);
+      } catch {
+        bubble('网络好像断开了，请检查网络后再试。', 'bot', 'error');
+      }
     }
+    typing.hidden = true;
+    busy = false;
+    input.focus();
   }
 
   form.addEventListener('submit', (e) => {
