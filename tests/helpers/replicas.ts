@@ -24,7 +24,7 @@ export function startReplica(name: string, env: Record<string, string>): Promise
   });
   const logs: Array<Record<string, unknown>> = [];
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()).slice(-4000));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   return new Promise((resolve, reject) => {
     let rest = '';
     let started = false;
